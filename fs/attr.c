@@ -1,0 +1,1 @@
+/* attr.c - (being written) */

@@ -1,0 +1,1 @@
+/* balloc.c - (being written) */

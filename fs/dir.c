@@ -1,0 +1,1 @@
+/* dir.c - (being written) */

@@ -1,0 +1,1 @@
+/* extent.c - (being written) */

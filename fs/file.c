@@ -1,0 +1,1 @@
+/* file.c - (being written) */

@@ -1,0 +1,1 @@
+/* fsck.c - (being written) */

@@ -1,0 +1,1 @@
+/* ialloc.c - (being written) */

@@ -1,0 +1,1 @@
+/* icache.c - (being written) */

@@ -1,0 +1,1 @@
+/* mkfs.c - (being written) */

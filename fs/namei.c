@@ -1,0 +1,1 @@
+/* namei.c - (being written) */

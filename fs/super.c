@@ -1,0 +1,1 @@
+/* super.c - (being written) */

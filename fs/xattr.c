@@ -1,0 +1,1 @@
+/* xattr.c - (being written) */

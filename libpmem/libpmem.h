@@ -1,0 +1,1 @@
+/* libpmem.h - (being written) */

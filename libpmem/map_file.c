@@ -1,0 +1,1 @@
+/* map_file.c - (being written) */

@@ -1,0 +1,1 @@
+/* memops_avx2.c - (being written) */

@@ -1,0 +1,1 @@
+/* memops_avx512.c - (being written) */

@@ -1,0 +1,1 @@
+/* memops_generic.c - (being written) */

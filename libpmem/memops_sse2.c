@@ -1,0 +1,1 @@
+/* memops_sse2.c - (being written) */

@@ -1,0 +1,1 @@
+/* mmap_hint.c - (being written) */

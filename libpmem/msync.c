@@ -1,0 +1,1 @@
+/* msync.c - (being written) */

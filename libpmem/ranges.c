@@ -1,0 +1,1 @@
+/* ranges.c - (being written) */
