@@ -7,7 +7,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config git
 	libfuse3-dev fuse3 libndctl-dev libdaxctl-dev ndctl daxctl libcmocka-dev
 	# the references the tests and benchmarks compare against
-	libpmem-dev libpmemobj-dev pmdk-tools
+	libpmem-dev libpmemobj-dev libpmemblk-dev libpmemlog-dev pmdk-tools
 	# sanitizers and fuzzing
 	clang libclang-rt-14-dev
 	# tools the integration tests drive
