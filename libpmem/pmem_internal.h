@@ -42,27 +42,71 @@ struct pmem_funcs {
 extern struct pmem_funcs Pmem_funcs;
 void pmem_init(void); /* idempotent; run by a constructor */
 
-/* ---- devdax.c ------------------------------------------------------------ */
+/* ---- sysfs.c: where sysfs is (a fake tree in unit tests) ---------------- */
+/* Builds "<sysfs root><rel>" into buf; -1 (ENAMETOOLONG) if it does not fit. */
+int pmem_sysfs_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reads a small sysfs attribute into buf (NUL-terminated); its length or -1. */
+long pmem_sysfs_read(const char *path, char *buf, size_t size);
+/* Test hook: sysfs lives under root instead of /sys (NULL restores /sys).
+ * Not thread-safe; call before mapping anything. */
+void pmem_sysfs_set_root(const char *root);
+
+/* ---- devdax.c: device-DAX character devices ----------------------------- */
+struct stat;
+struct pmem_devdax {
+	size_t size;	/* bytes, from /sys/dev/char/M:m/size */
+	size_t align;	/* mapping granularity, from the align attributes */
+	int region_id;	/* nd region of the device, -1 if not found */
+};
+/* 1 and *info filled when st is a devdax device, 0 when it is not,
+ * -1 with errno (and pmem_err) when sysfs cannot tell. */
+int pmem_devdax_from_stat(const struct stat *st, struct pmem_devdax *info);
 /* Is this fd a device-DAX character device?  Fills size and alignment. */
 bool pmem_devdax_info(int fd, size_t *size, size_t *align);
+
+/* ---- nd_region.c: nd regions (persistence domain, deep flush) ----------- */
 /* Every nd region's persistence_domain says cpu_cache. */
 bool pmem_auto_flush_all_regions(void);
+/* Writes 1 to region<id>/deep_flush (flushes the memory controller's write
+ * queues); 0 also when the region has no deep_flush, -1 on a failed write. */
+int pmem_region_deep_flush(int region_id);
 /* Writes 1 to the region's deep_flush for a devdax fd; -1 if not possible. */
 int pmem_devdax_deep_flush(int fd);
 
 /* ---- ranges.c: the registry of mapped ranges ---------------------------- */
 enum pmem_range_kind { PMEM_RANGE_FILE, PMEM_RANGE_DEVDAX, PMEM_RANGE_MAP_SYNC };
-int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int fd);
-/* Removes [addr, addr+len), splitting ranges that straddle it. */
+struct pmem_range {
+	uintptr_t start;
+	uintptr_t end; /* exclusive */
+	enum pmem_range_kind kind;
+	int region_id; /* devdax ranges: the nd region, else -1 */
+};
+/* Records [addr, addr+len); region_id as in struct pmem_range.  Entries it
+ * overlaps are stale (the kernel just handed out this range) and go. */
+int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id);
+/* Removes [addr, addr+len), splitting ranges that straddle it.  Never fails:
+ * register keeps room for the one extra entry a split can need. */
 void pmem_range_unregister(void *addr, size_t len);
 /* 1 when every byte of [addr, addr+len) lies in pmem ranges. */
 int pmem_range_is_pmem(const void *addr, size_t len);
-/* The devdax fd of the range holding addr, or -1. */
-int pmem_range_devdax_fd(const void *addr);
+/* Copies the lowest registered range overlapping [addr, addr+len) into
+ * *found; 0 if there is one, -1 if none. */
+int pmem_range_find(const void *addr, size_t len, struct pmem_range *found);
 
-/* ---- mmap_hint.c --------------------------------------------------------- */
-/* An address to hint at, aligned to 2 MiB (1 GiB for large lengths), or
- * NULL; honours PMEM_MMAP_HINT. */
-void *pmem_mmap_hint(size_t len, size_t align);
+/* ---- mmap_hint.c: where mappings go -------------------------------------- */
+/* The alignment for a mapping of len bytes: req_align if larger, else 1 GiB
+ * from 2 GiB up, 2 MiB from 4 MiB up, else the page size (PMDK's rule). */
+size_t pmem_mmap_align(size_t len, size_t req_align);
+/* Reserves len bytes of address space (PROT_NONE) aligned to
+ * pmem_mmap_align(len, req_align), at or above PMEM_MMAP_HINT when that is
+ * set; the caller maps over it with MAP_FIXED.  NULL and errno on failure. */
+void *pmem_mmap_reserve(size_t len, size_t req_align);
+
+/* ---- map_fd.c: mapping an open fd ---------------------------------------- */
+/* Maps len bytes of fd over a fresh aligned reservation: MAP_SYNC first,
+ * plain MAP_SHARED when the file system refuses it; registers the range.
+ * devdax is NULL for a regular file.  NULL and errno on failure. */
+void *pmem_map_fd(int fd, size_t len, const struct pmem_devdax *devdax);
 
 #endif /* PMEM_INTERNAL_H */
