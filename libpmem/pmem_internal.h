@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flush.h"
+
 #define PMEM_EXPORT __attribute__((visibility("default")))
 
 /* ---- log.c: PMEM_LOG_LEVEL / PMEM_LOG_FILE, thread-local error message --- */
@@ -21,6 +23,11 @@ void pmem_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pmem_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Environment helpers: -1 when unset or not a number. */
 long pmem_env_long(const char *name);
+/* Reads PMEM_LOG_LEVEL / PMEM_LOG_FILE (load time) and closes the file
+ * (unload time); pmem_log_level() is the level in force. */
+void pmem_log_init(void);
+void pmem_log_fini(void);
+int pmem_log_level(void);
 
 /* ---- init.c / cpu.c: the dispatch table, filled once at load ------------- */
 typedef void (*pmem_flush_fn)(const void *addr, size_t len);
@@ -38,6 +45,17 @@ struct pmem_funcs {
 	size_t movnt_threshold;	  /* PMEM_MOVNT_THRESHOLD, default 256 */
 	const char *flush_name;	  /* "clwb", "clflushopt", "clflush", "none" */
 	const char *memcpy_name;  /* "avx512f", "avx2", "sse2", "generic" */
+	/* The CPU's flush instruction even when flushing is skipped (eADR,
+	 * PMEM_NO_FLUSH=1): pmem_deep_flush() still writes back the lines. */
+	pmem_flush_fn deep_flush;
+	/* The instruction behind flush, for the inline loops of flush.h;
+	 * PMEM_FLUSH_NONE when flushing is skipped. */
+	enum pmem_flush_kind flush_kind;
+	/* pmem_drain() issues SFENCE (false only in CLFLUSH mode). */
+	bool drain_fences;
+	/* Non-temporal copies end with their own SFENCE because drain will
+	 * not (CLFLUSH mode): CLFLUSH is ordered, NT stores are not. */
+	bool fence_after_nt;
 };
 extern struct pmem_funcs Pmem_funcs;
 void pmem_init(void); /* idempotent; run by a constructor */
