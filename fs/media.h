@@ -27,6 +27,8 @@
 #define PMFS_BLOCK_SHIFT 12
 #define PMFS_INODE_SIZE 256u
 #define PMFS_LABEL_MAX 64
+#define PMFS_SUPER_BLOCK 0	/* the backup is block total_blocks - 1 */
+#define PMFS_STATE_BLOCK 1
 
 /* Feature flags: a mount refuses any incompat bit it does not know; an
  * unknown ro_compat bit allows read-only mounts only. */
@@ -55,7 +57,7 @@ struct pmfs_super {
 	uint64_t bitmap_blocks;
 	uint64_t data_start;	  /* first block the allocator may hand out */
 	int64_t mkfs_time;	  /* seconds since the epoch */
-	uint8_t reserved[3816];	  /* zero; pads the struct to one block */
+	uint8_t reserved[3880];	  /* zero; pads the struct to one block */
 	uint32_t pad;
 	uint32_t csum;		  /* CRC32C of the block with csum = 0 */
 };
@@ -150,6 +152,10 @@ struct pmfs_lane_head {
 	uint32_t reserved[9];	/* pads to 64 bytes */
 };
 
+/* Records start right after the head; a lane holds at most
+ * lane_blocks * PMFS_BLOCK_SIZE - PMFS_LANE_RECORDS_OFF bytes of records. */
+#define PMFS_LANE_RECORDS_OFF 64u
+
 enum pmfs_jrec_op {
 	PMFS_JREC_SET = 1,	/* copy data[len] to off */
 	PMFS_JREC_OR64 = 2,	/* *(u64 *)off |= data (bitmap: allocate) */
@@ -179,5 +185,6 @@ _Static_assert(sizeof(struct pmfs_inode) == PMFS_INODE_SIZE, "inode size");
 _Static_assert(sizeof(struct pmfs_extent_block) <= PMFS_BLOCK_SIZE, "extent block");
 _Static_assert(sizeof(struct pmfs_lane_head) == 64, "lane head is one cache line");
 _Static_assert(sizeof(struct pmfs_dirent) == 16, "dirent header");
+_Static_assert(sizeof(struct pmfs_jrec) == 16, "journal record header");
 
 #endif /* PMEMFS_MEDIA_H */
