@@ -1,0 +1,26 @@
+/*
+ * fuse_args.h - pmemfs-fuse's command line: DEVICE MOUNTPOINT, our -o
+ * options, and everything libfuse understands (-f, -d, -s, -o allow_other,
+ * ...), which is passed on to fuse_session_new() untouched.
+ */
+#ifndef PMEMFS_FUSE_ARGS_H
+#define PMEMFS_FUSE_ARGS_H
+
+#include "fuse_ops.h"
+
+struct pmfs_fuse_args {
+	char *device;
+	int read_only;
+	int writeback_cache;
+	double attr_timeout;
+	double entry_timeout;
+	struct fuse_cmdline_opts cmd;	/* cmd.mountpoint is the mountpoint */
+	struct fuse_args fuse;		/* what is left for libfuse */
+};
+
+/* Returns 0 to go on, 1 when --help or --version was answered, -1 on a
+ * usage error (already printed). */
+int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args);
+void pmfs_fuse_free_args(struct pmfs_fuse_args *args);
+
+#endif /* PMEMFS_FUSE_ARGS_H */

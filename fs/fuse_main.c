@@ -1,0 +1,164 @@
+/*
+ * fuse_main.c - pmemfs-fuse: mounts the core on a device, serves it through
+ * /dev/fuse with libfuse's multithreaded low-level loop, and unmounts
+ * cleanly (setting the clean flag) on umount, SIGTERM, SIGINT or SIGHUP.
+ *
+ *   pmemfs-fuse DEVICE MOUNTPOINT [-f] [-d] [-o opts]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuse_args.h"
+#include "fuse_daemon.h"
+#include "fuse_logging.h"
+#include "fuse_ops.h"
+
+/* Turns the core's mount errors into something a user can act on. */
+static void explain_mount_error(const char *device, int err)
+{
+	const char *why;
+
+	switch (err) {
+	case ENOENT:
+		why = "no such device or file";
+		break;
+	case EBUSY:
+	case EAGAIN:
+		why = "device in use (is another pmemfs-fuse serving it?)";
+		break;
+	case EUCLEAN:
+	case EBADMSG:
+	case EILSEQ:
+	case EINVAL:
+	case ENODEV:
+		why = "no valid pmemfs file system on it (format it with mkfs.pmemfs, or "
+		      "check it with fsck.pmemfs)";
+		break;
+	case EPROTONOSUPPORT:
+	case EOPNOTSUPP:
+		why = "the file system has a newer format version or features this "
+		      "pmemfs-fuse does not support; upgrade pmemfs";
+		break;
+	case EROFS:
+		why = "it can only be mounted read-only (-o ro)";
+		break;
+	default:
+		why = strerror(err);
+		break;
+	}
+	pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount %s: %s (%s)", device, why, strerror(err));
+}
+
+static void log_mount_info(const char *device, const struct pmfs_mount_info *info)
+{
+	if (!info->was_clean)
+		pmfs_fuse_log(PMFS_LOG_WARN,
+			      "%s was not unmounted cleanly: recovery replayed %u journal "
+			      "transactions and freed %u orphan inodes",
+			      device, info->journal_replayed, info->orphans_freed);
+	pmfs_fuse_log(PMFS_LOG_INFO, "mounted %s: %llu MiB, %s, alignment %llu KiB", device,
+		      (unsigned long long)(info->device_size >> 20),
+		      info->is_devdax ? "device-DAX" : "emulation file",
+		      (unsigned long long)(info->device_align >> 10));
+}
+
+static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *config;
+	int ret;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(se);
+	config = fuse_loop_cfg_create();
+	if (!config)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(config, (unsigned)cmd->clone_fd);
+	fuse_loop_cfg_set_idle_threads(config, cmd->max_idle_threads);
+	fuse_loop_cfg_set_max_threads(config, cmd->max_threads);
+	ret = fuse_session_loop_mt(se, config);
+	fuse_loop_cfg_destroy(config);
+	return ret;
+}
+
+/* Mounted core → FUSE session → kernel mount → loop → teardown. */
+static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
+{
+	int ret;
+
+	pf->se = fuse_session_new(&args->fuse, &pmfs_fuse_ops, sizeof(pmfs_fuse_ops), pf);
+	if (!pf->se) {
+		pmfs_fuse_log(PMFS_LOG_ERR, "cannot start a FUSE session (bad -o option?)");
+		return -1;
+	}
+	if (fuse_set_signal_handlers(pf->se) != 0) {
+		pmfs_fuse_log(PMFS_LOG_ERR, "cannot install signal handlers");
+		fuse_session_destroy(pf->se);
+		return -1;
+	}
+	if (fuse_session_mount(pf->se, args->cmd.mountpoint) != 0) {
+		pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: the kernel refused (see above)",
+			      args->cmd.mountpoint);
+		fuse_remove_signal_handlers(pf->se);
+		fuse_session_destroy(pf->se);
+		return -1;
+	}
+	pmfs_fuse_detach_done(0);
+	ret = run_loop(pf->se, &args->cmd);
+	fuse_session_unmount(pf->se);
+	fuse_remove_signal_handlers(pf->se);
+	fuse_session_destroy(pf->se);
+	if (ret < 0)
+		pmfs_fuse_log(PMFS_LOG_ERR, "session loop failed: %s", strerror(-ret));
+	return ret < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pmfs_mount_opts mopts = { .log = pmfs_fuse_core_log };
+	struct pmfs_mount_info info = { 0 };
+	struct pmfs_fuse_args args;
+	struct pmfs_fuse pf = { 0 };
+	int ret;
+
+	pmfs_fuse_log_capture_libfuse();
+	ret = pmfs_fuse_parse_args(argc, argv, &args);
+	if (ret != 0) {
+		pmfs_fuse_free_args(&args);
+		return ret > 0 ? 0 : 1;
+	}
+	pmfs_fuse_log_set_debug(args.cmd.debug);
+	if (pmfs_fuse_check_mountpoint(args.cmd.mountpoint) != 0)
+		goto fail;
+	if (!args.cmd.foreground && pmfs_fuse_detach_start() != 0)
+		goto fail;
+
+	mopts.read_only = args.read_only;
+	ret = pmfs_mount(args.device, &mopts, &pf.fs, &info);
+	if (ret < 0) {
+		explain_mount_error(args.device, -ret);
+		goto fail;
+	}
+	log_mount_info(args.device, &info);
+	pf.read_only = args.read_only;
+	pf.writeback_cache = args.writeback_cache;
+	pf.attr_timeout = args.attr_timeout;
+	pf.entry_timeout = args.entry_timeout;
+
+	ret = serve(&args, &pf);
+	if (pmfs_unmount(pf.fs) < 0) {
+		pmfs_fuse_log(PMFS_LOG_ERR, "unmounting %s failed: the next mount will recover",
+			      args.device);
+		ret = -1;
+	} else if (ret == 0) {
+		pmfs_fuse_log(PMFS_LOG_INFO, "unmounted %s cleanly", args.device);
+	}
+	pmfs_fuse_detach_done(1); /* no-op unless serve() failed before detaching */
+	pmfs_fuse_free_args(&args);
+	return ret == 0 ? 0 : 1;
+fail:
+	pmfs_fuse_detach_done(1);
+	pmfs_fuse_free_args(&args);
+	return 1;
+}

@@ -1,0 +1,619 @@
+/*
+ * fuse_ops.c - the libfuse low-level ops table of pmemfs-fuse.  Each op
+ * translates one request into a call on the core (fs/pmemfs.h) and replies;
+ * the file-system work itself lives in the core.  Inode numbers are passed
+ * through unchanged: FUSE_ROOT_ID and PMFS_ROOT_INO are both 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+
+#include "fuse_logging.h"
+#include "fuse_ops.h"
+
+_Static_assert(FUSE_ROOT_ID == PMFS_ROOT_INO, "root inode numbers agree");
+_Static_assert(PMFS_RENAME_NOREPLACE == RENAME_NOREPLACE, "rename flags agree");
+_Static_assert(PMFS_RENAME_EXCHANGE == RENAME_EXCHANGE, "rename flags agree");
+
+static struct pmfs_fuse *req_fuse(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct pmfs *req_fs(fuse_req_t req)
+{
+	return req_fuse(req)->fs;
+}
+
+/* The core returns negative errnos; fuse_reply_err wants positive ones. */
+static void reply_status(fuse_req_t req, long ret)
+{
+	fuse_reply_err(req, ret < 0 ? (int)-ret : 0);
+}
+
+static void fill_entry(const struct pmfs_fuse *pf, const struct stat *st,
+		       struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = st->st_ino;
+	e->attr = *st;
+	e->attr_timeout = pf->attr_timeout;
+	e->entry_timeout = pf->entry_timeout;
+}
+
+/* For ops that hand out a new reference: reply with the entry or the error. */
+static void reply_entry(fuse_req_t req, int ret, const struct stat *st)
+{
+	struct fuse_entry_param e;
+
+	if (ret < 0) {
+		reply_status(req, ret);
+		return;
+	}
+	fill_entry(req_fuse(req), st, &e);
+	/* The kernel did not take the reference if the reply was lost. */
+	if (fuse_reply_entry(req, &e) != 0)
+		pmfs_forget(req_fs(req), st->st_ino, 1);
+}
+
+static void pmfs_fuse_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct pmfs_fuse *pf = userdata;
+
+	/* libfuse caps this to its buffer (1 MiB) and derives max_pages from it. */
+	conn->max_write = PMFS_FUSE_MAX_IO;
+	/* The daemon would have to clear set-ID bits itself; let the kernel. */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	/* Locks are local to this host: the kernel handles them alone. */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	if (pf->writeback_cache) {
+		if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+			conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		else
+			pmfs_fuse_log(PMFS_LOG_WARN,
+				      "kernel lacks writeback_cache: writes stay write-through");
+	} else {
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	}
+	pf->max_write = conn->max_write;
+}
+
+static void pmfs_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct pmfs_fuse *pf = req_fuse(req);
+	struct fuse_entry_param e;
+	struct stat st;
+	int ret = pmfs_lookup(pf->fs, parent, name, &st);
+
+	if (ret == -ENOENT) {
+		/* ino 0 with a timeout: the kernel caches the negative entry. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = pf->entry_timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	reply_entry(req, ret, &st);
+}
+
+static void pmfs_fuse_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	pmfs_forget(req_fs(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void pmfs_fuse_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		pmfs_forget(req_fs(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void pmfs_fuse_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	int ret = pmfs_getattr(req_fs(req), ino, &st);
+
+	(void)fi;
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_attr(req, &st, req_fuse(req)->attr_timeout);
+}
+
+static unsigned setattr_bits(int to_set)
+{
+	unsigned bits = 0;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		bits |= PMFS_SET_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		bits |= PMFS_SET_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		bits |= PMFS_SET_GID;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		bits |= PMFS_SET_SIZE;
+	if (to_set & FUSE_SET_ATTR_ATIME)
+		bits |= PMFS_SET_ATIME;
+	if (to_set & FUSE_SET_ATTR_MTIME)
+		bits |= PMFS_SET_MTIME;
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		bits |= PMFS_SET_ATIME_NOW;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		bits |= PMFS_SET_MTIME_NOW;
+	if (to_set & FUSE_SET_ATTR_CTIME)
+		bits |= PMFS_SET_CTIME;
+	return bits;
+}
+
+static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			      struct fuse_file_info *fi)
+{
+	struct stat st;
+	int ret = pmfs_setattr(req_fs(req), ino, attr, setattr_bits(to_set), &st);
+
+	(void)fi;
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_attr(req, &st, req_fuse(req)->attr_timeout);
+}
+
+static void pmfs_fuse_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char target[PMFS_SYMLINK_MAX + 1];
+	ssize_t len = pmfs_readlink(req_fs(req), ino, target, sizeof(target) - 1);
+
+	if (len < 0) {
+		reply_status(req, len);
+		return;
+	}
+	target[len] = '\0';
+	fuse_reply_readlink(req, target);
+}
+
+static void pmfs_fuse_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			    dev_t rdev)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat st;
+	int ret = pmfs_mknod(req_fs(req), parent, name, mode, rdev, ctx->uid, ctx->gid, &st);
+
+	reply_entry(req, ret, &st);
+}
+
+static void pmfs_fuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat st;
+	int ret = pmfs_mkdir(req_fs(req), parent, name, mode | S_IFDIR, ctx->uid, ctx->gid, &st);
+
+	reply_entry(req, ret, &st);
+}
+
+static void pmfs_fuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_status(req, pmfs_unlink(req_fs(req), parent, name));
+}
+
+static void pmfs_fuse_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_status(req, pmfs_rmdir(req_fs(req), parent, name));
+}
+
+static void pmfs_fuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			      const char *name)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat st;
+	int ret = pmfs_symlink(req_fs(req), parent, name, link, ctx->uid, ctx->gid, &st);
+
+	reply_entry(req, ret, &st);
+}
+
+static void pmfs_fuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			     fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL); /* RENAME_WHITEOUT: overlayfs only */
+		return;
+	}
+	reply_status(req, pmfs_rename(req_fs(req), parent, name, newparent, newname, flags));
+}
+
+static void pmfs_fuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+			   const char *newname)
+{
+	struct stat st;
+	int ret = pmfs_link(req_fs(req), ino, newparent, newname, &st);
+
+	reply_entry(req, ret, &st);
+}
+
+/*
+ * Open flags are kept in fi->fh for write().  The daemon is the only writer
+ * of the device, so the page cache stays valid across opens (keep_cache);
+ * direct maps invalidate it explicitly.
+ */
+static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pmfs_fuse *pf = req_fuse(req);
+
+	/* FUSE_CAP_ATOMIC_O_TRUNC (libfuse's default): the truncate is ours. */
+	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		struct stat st = { .st_size = 0 };
+		int ret = pmfs_setattr(pf->fs, ino, &st, PMFS_SET_SIZE | PMFS_SET_MTIME_NOW,
+				       NULL);
+		if (ret < 0)
+			return ret;
+	}
+	fi->fh = (uint64_t)(unsigned)fi->flags;
+	fi->keep_cache = 1;
+	return 0;
+}
+
+static void pmfs_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int ret = open_file(req, ino, fi);
+
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_open(req, fi);
+}
+
+static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			     struct fuse_file_info *fi)
+{
+	struct pmfs_fuse *pf = req_fuse(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fuse_entry_param e;
+	struct stat st;
+	int ret = pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid,
+			      ctx->gid, &st);
+
+	if (ret < 0) {
+		reply_status(req, ret);
+		return;
+	}
+	fi->fh = (uint64_t)(unsigned)(fi->flags & ~O_TRUNC);
+	fi->keep_cache = 1;
+	fill_entry(pf, &st, &e);
+	if (fuse_reply_create(req, &e, fi) != 0)
+		pmfs_forget(pf->fs, st.st_ino, 1);
+}
+
+struct read_reply {
+	fuse_req_t req;
+	bool replied;
+};
+
+/* Called with the inode read-locked: the iovecs point into the device. */
+static int emit_read(void *ctx, const struct iovec *iov, int iovcnt, size_t bytes)
+{
+	struct read_reply *rr = ctx;
+
+	(void)bytes;
+	rr->replied = true;
+	/* writev straight from pmem: no bounce buffer (fuse_reply_data would
+	 * copy a multi-segment bufvec into one buffer first). */
+	return fuse_reply_iov(rr->req, iov, iovcnt);
+}
+
+static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	struct read_reply rr = { .req = req, .replied = false };
+	int ret;
+
+	(void)fi;
+	ret = pmfs_read_iter(req_fs(req), ino, size, off, emit_read, &rr);
+	if (!rr.replied)
+		reply_status(req, ret);
+}
+
+static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+			    off_t off, struct fuse_file_info *fi)
+{
+	struct pmfs_fuse *pf = req_fuse(req);
+	unsigned flags = 0;
+	ssize_t ret;
+
+	/* With the writeback cache the kernel owns the file position. */
+	if (!pf->writeback_cache && (fi->fh & O_APPEND))
+		flags |= PMFS_WRITE_APPEND;
+	ret = pmfs_write(pf->fs, ino, buf, size, off, flags);
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_write(req, (size_t)ret);
+}
+
+static void pmfs_fuse_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0); /* writes were durable when they returned */
+}
+
+static void pmfs_fuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * Every write() is durable before its reply, so in the default mode there
+ * is nothing left to sync: ENOSYS makes the kernel stop sending FSYNC (it
+ * still waits for its own in-flight writes first).  With the writeback
+ * cache the kernel writes dirty pages before FSYNC too, but we answer it
+ * properly there so the drain in pmfs_fsync orders everything before.
+ */
+static void pmfs_fuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+			    struct fuse_file_info *fi)
+{
+	(void)fi;
+	if (!req_fuse(req)->writeback_cache) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	reply_status(req, pmfs_fsync(req_fs(req), ino, datasync != 0));
+}
+
+static void pmfs_fuse_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	int ret = pmfs_getattr(req_fs(req), ino, &st);
+
+	if (ret < 0) {
+		reply_status(req, ret);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	fi->fh = 0;
+	fuse_reply_open(req, fi);
+}
+
+struct dir_buf {
+	fuse_req_t req;
+	struct pmfs_fuse *pf;
+	char *buf;
+	size_t size;
+	size_t used;
+	bool plus;
+};
+
+static bool is_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static int fill_dir(void *ctx, const char *name, const struct stat *st, uint64_t next_off)
+{
+	struct dir_buf *db = ctx;
+	char *at = db->buf + db->used;
+	size_t room = db->size - db->used;
+	size_t need;
+
+	if (db->plus) {
+		struct fuse_entry_param e;
+
+		fill_entry(db->pf, st, &e);
+		/* The kernel takes no reference on "." and ".." (nodeid 0). */
+		if (is_dot_or_dotdot(name))
+			e.ino = 0;
+		need = fuse_add_direntry_plus(db->req, at, room, name, &e, (off_t)next_off);
+	} else {
+		need = fuse_add_direntry(db->req, at, room, name, st, (off_t)next_off);
+	}
+	if (need > room)
+		return 1;
+	db->used += need;
+	return 0;
+}
+
+static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	struct dir_buf db = { .req = req, .pf = req_fuse(req), .size = size, .plus = plus };
+	int ret;
+
+	db.buf = malloc(size);
+	if (!db.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ret = pmfs_readdir(db.pf->fs, ino, (uint64_t)off, plus, fill_dir, &db);
+	/* Entries already packed carry references (plus): send them even if
+	 * a later one failed, or the kernel could never forget them. */
+	if (ret < 0 && db.used == 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_buf(req, db.buf, db.used);
+	free(db.buf);
+}
+
+static void pmfs_fuse_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	(void)fi;
+	read_dir(req, ino, size, off, false);
+}
+
+static void pmfs_fuse_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+				  struct fuse_file_info *fi)
+{
+	(void)fi;
+	read_dir(req, ino, size, off, true);
+}
+
+static void pmfs_fuse_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void pmfs_fuse_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			       struct fuse_file_info *fi)
+{
+	(void)fi;
+	/* Metadata commits are durable already; this only drains. */
+	reply_status(req, pmfs_fsync(req_fs(req), ino, datasync != 0));
+}
+
+static void pmfs_fuse_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+	int ret = pmfs_statfs(req_fs(req), &st);
+
+	(void)ino;
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+static void pmfs_fuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			       const char *value, size_t size, int flags)
+{
+	reply_status(req, pmfs_setxattr(req_fs(req), ino, name, value, size, flags));
+}
+
+/* getxattr and listxattr share the "size 0 asks for the length" protocol. */
+static void reply_xattr_result(fuse_req_t req, ssize_t ret, const char *buf, size_t size)
+{
+	if (ret < 0)
+		reply_status(req, ret);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)ret);
+	else
+		fuse_reply_buf(req, buf, (size_t)ret);
+}
+
+static void pmfs_fuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char *buf = NULL;
+	ssize_t ret;
+
+	if (size > 0 && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ret = pmfs_getxattr(req_fs(req), ino, name, buf, size);
+	reply_xattr_result(req, ret, buf, size);
+	free(buf);
+}
+
+static void pmfs_fuse_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *buf = NULL;
+	ssize_t ret;
+
+	if (size > 0 && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ret = pmfs_listxattr(req_fs(req), ino, buf, size);
+	reply_xattr_result(req, ret, buf, size);
+	free(buf);
+}
+
+static void pmfs_fuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	reply_status(req, pmfs_removexattr(req_fs(req), ino, name));
+}
+
+static void pmfs_fuse_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+				off_t len, struct fuse_file_info *fi)
+{
+	struct pmfs_fuse *pf = req_fuse(req);
+	int ret = pmfs_fallocate(pf->fs, ino, mode, off, len);
+
+	(void)fi;
+	reply_status(req, ret);
+	/* Not every kernel drops cached pages for a zeroed range; make sure
+	 * (after the reply: the kernel holds the inode lock until then). */
+	if (ret == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)))
+		fuse_lowlevel_notify_inval_inode(pf->se, ino, off, len);
+}
+
+static void pmfs_fuse_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+			    struct fuse_file_info *fi)
+{
+	off_t ret;
+
+	(void)fi;
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL); /* the kernel handles the others */
+		return;
+	}
+	ret = pmfs_lseek(req_fs(req), ino, off, whence);
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_lseek(req, ret);
+}
+
+static void pmfs_fuse_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+				      struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+				      off_t off_out, struct fuse_file_info *fi_out, size_t len,
+				      int flags)
+{
+	ssize_t ret;
+
+	(void)fi_in;
+	(void)fi_out;
+	if (flags != 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	ret = pmfs_copy_file_range(req_fs(req), ino_in, off_in, ino_out, off_out, len);
+	if (ret < 0)
+		reply_status(req, ret);
+	else
+		fuse_reply_write(req, (size_t)ret);
+}
+
+const struct fuse_lowlevel_ops pmfs_fuse_ops = {
+	.init = pmfs_fuse_init,
+	.lookup = pmfs_fuse_lookup,
+	.forget = pmfs_fuse_forget,
+	.forget_multi = pmfs_fuse_forget_multi,
+	.getattr = pmfs_fuse_getattr,
+	.setattr = pmfs_fuse_setattr,
+	.readlink = pmfs_fuse_readlink,
+	.mknod = pmfs_fuse_mknod,
+	.mkdir = pmfs_fuse_mkdir,
+	.unlink = pmfs_fuse_unlink,
+	.rmdir = pmfs_fuse_rmdir,
+	.symlink = pmfs_fuse_symlink,
+	.rename = pmfs_fuse_rename,
+	.link = pmfs_fuse_link,
+	.open = pmfs_fuse_open,
+	.read = pmfs_fuse_read,
+	.write = pmfs_fuse_write,
+	.flush = pmfs_fuse_flush,
+	.release = pmfs_fuse_release,
+	.fsync = pmfs_fuse_fsync,
+	.opendir = pmfs_fuse_opendir,
+	.readdir = pmfs_fuse_readdir,
+	.readdirplus = pmfs_fuse_readdirplus,
+	.releasedir = pmfs_fuse_releasedir,
+	.fsyncdir = pmfs_fuse_fsyncdir,
+	.statfs = pmfs_fuse_statfs,
+	.setxattr = pmfs_fuse_setxattr,
+	.getxattr = pmfs_fuse_getxattr,
+	.listxattr = pmfs_fuse_listxattr,
+	.removexattr = pmfs_fuse_removexattr,
+	.create = pmfs_fuse_create,
+	.fallocate = pmfs_fuse_fallocate,
+	.lseek = pmfs_fuse_lseek,
+	.copy_file_range = pmfs_fuse_copy_file_range,
+};
