@@ -1,1 +1,84 @@
-/* msync.c - (being written) */
+/*
+ * msync.c - persistence through the kernel: pmem_msync(), and the "deep"
+ * calls that reach past the CPU caches and the ADR domain
+ * (pmem_deep_flush, pmem_deep_drain, pmem_deep_persist).
+ *
+ * PMDK 1.12 semantics (src/libpmem/pmem.c, src/common/os_deep_linux.c):
+ * deep_flush writes the cache lines back even where pmem_flush() would skip
+ * them (eADR, PMEM_NO_FLUSH=1); deep_drain walks the range and, for the
+ * parts mapped from a devdax device, drains and writes "1" to the nd
+ * region's deep_flush, and msyncs every other part; deep_persist is both.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libpmem.h"
+#include "pmem_internal.h"
+
+/* msync() wants a page-aligned address but any length: round addr down and
+ * grow len so the synced span still holds [addr, addr + len). */
+PMEM_EXPORT int pmem_msync(const void *addr, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)addr & ~(page - 1);
+	size_t span = len + ((uintptr_t)addr - start);
+	if (span < len) {
+		errno = EINVAL;
+		pmem_err("pmem_msync %p + %zu: range wraps around", addr, len);
+		return -1;
+	}
+	if (msync((void *)start, span, MS_SYNC) < 0) {
+		pmem_err("msync %p + %zu: %s", (void *)start, span, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+PMEM_EXPORT void pmem_deep_flush(const void *addr, size_t len)
+{
+	Pmem_funcs.deep_flush(addr, len);
+}
+
+/* The devdax part of a deep drain: the stores must have left the CPU
+ * before the memory controller's queues are flushed. */
+static int deep_drain_devdax(const struct pmem_range *range)
+{
+	pmem_drain();
+	return pmem_region_deep_flush(range->region_id);
+}
+
+PMEM_EXPORT int pmem_deep_drain(const void *addr, size_t len)
+{
+	uintptr_t at = (uintptr_t)addr;
+	uintptr_t end = len > UINTPTR_MAX - at ? UINTPTR_MAX : at + len;
+
+	while (at < end) {
+		struct pmem_range range;
+		bool found = pmem_range_find((const void *)at, end - at, &range) == 0;
+		uintptr_t stop;
+		if (found && range.start <= at) {
+			stop = range.end < end ? range.end : end;
+			if (range.kind == PMEM_RANGE_DEVDAX) {
+				if (deep_drain_devdax(&range) < 0)
+					return -1;
+				at = stop;
+				continue;
+			}
+		} else {
+			stop = found ? range.start : end; /* the gap before the next range */
+		}
+		if (pmem_msync((const void *)at, stop - at) < 0)
+			return -1;
+		at = stop;
+	}
+	return 0;
+}
+
+PMEM_EXPORT int pmem_deep_persist(const void *addr, size_t len)
+{
+	pmem_deep_flush(addr, len);
+	return pmem_deep_drain(addr, len);
+}

@@ -104,7 +104,7 @@ struct pmem_range {
  * overlaps are stale (the kernel just handed out this range) and go. */
 int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id);
 /* Removes [addr, addr+len), splitting ranges that straddle it.  Never fails:
- * register keeps room for the one extra entry a split can need. */
+ * without memory for a split it forgets the tail too (reads as not pmem). */
 void pmem_range_unregister(void *addr, size_t len);
 /* 1 when every byte of [addr, addr+len) lies in pmem ranges. */
 int pmem_range_is_pmem(const void *addr, size_t len);

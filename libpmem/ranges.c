@@ -1,1 +1,234 @@
-/* ranges.c - (being written) */
+/*
+ * ranges.c - the registry of mapped pmem ranges, and the two public calls
+ * that read and shrink it: pmem_is_pmem() and pmem_unmap().
+ *
+ * The registry is a sorted array of disjoint [start, end) ranges under a
+ * writer-preferring rwlock: lookups are a binary search under the read lock
+ * (libpmemobj asks pmem_is_pmem() on every pool open and some flush paths),
+ * and a lock-free count lets processes without any pmem answer 0 without
+ * touching the lock at all.  Only pmem ranges are recorded (MAP_SYNC and
+ * devdax), as in PMDK; a plain file mapping is simply absent.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libpmem.h"
+#include "pmem_internal.h"
+
+static pthread_rwlock_t Ranges_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+static struct pmem_range *Ranges;
+static size_t Ranges_count;
+static size_t Ranges_capacity;
+static atomic_size_t Ranges_published_count;
+
+/* Index of the first range whose end lies above addr (the only candidate to
+ * hold addr); Ranges_count if none.  Caller holds the lock. */
+static size_t first_ending_above(uintptr_t addr)
+{
+	size_t low = 0, high = Ranges_count;
+	while (low < high) {
+		size_t mid = low + (high - low) / 2;
+		if (Ranges[mid].end <= addr)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	return low;
+}
+
+/* Makes room for count entries. */
+static int reserve_room(size_t count)
+{
+	if (count <= Ranges_capacity)
+		return 0;
+	size_t capacity = Ranges_capacity ? Ranges_capacity * 2 : 16;
+	while (capacity < count)
+		capacity *= 2;
+	struct pmem_range *grown = realloc(Ranges, capacity * sizeof(*grown));
+	if (grown == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	Ranges = grown;
+	Ranges_capacity = capacity;
+	return 0;
+}
+
+/* Cuts [start, end) out of the array.  Caller holds the lock. */
+static void remove_span(uintptr_t start, uintptr_t end)
+{
+	size_t first = first_ending_above(start);
+	if (first == Ranges_count || Ranges[first].start >= end)
+		return;
+
+	if (Ranges[first].start < start && Ranges[first].end > end) {
+		/* One range holds the whole span: split it in two.  Without
+		 * memory for the second piece, forget the tail: answering "not
+		 * pmem" there only costs speed (callers msync), never data. */
+		if (reserve_room(Ranges_count + 1) < 0) {
+			pmem_log(1, "out of memory splitting a range; its tail reads as not pmem");
+			Ranges[first].end = start;
+			return;
+		}
+		memmove(&Ranges[first + 1], &Ranges[first],
+			(Ranges_count - first) * sizeof(*Ranges));
+		Ranges_count++;
+		Ranges[first].end = start;
+		Ranges[first + 1].start = end;
+		return;
+	}
+	if (Ranges[first].start < start) {
+		Ranges[first].end = start; /* keep its head */
+		first++;
+	}
+	size_t last = first; /* ranges [first, last) lie wholly inside */
+	while (last < Ranges_count && Ranges[last].end <= end)
+		last++;
+	if (last < Ranges_count && Ranges[last].start < end)
+		Ranges[last].start = end; /* keep its tail */
+	memmove(&Ranges[first], &Ranges[last], (Ranges_count - last) * sizeof(*Ranges));
+	Ranges_count -= last - first;
+}
+
+int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id)
+{
+	uintptr_t start = (uintptr_t)addr;
+	if (len == 0 || len > UINTPTR_MAX - start) {
+		errno = EINVAL;
+		pmem_err("cannot register range %p + %zu", addr, len);
+		return -1;
+	}
+	struct pmem_range range = {start, start + len, kind, region_id};
+
+	pthread_rwlock_wrlock(&Ranges_lock);
+	/* Anything already here was munmap()ed behind our back: the kernel
+	 * has just handed this address range out again. */
+	size_t first = first_ending_above(start);
+	if (first < Ranges_count && Ranges[first].start < range.end) {
+		pmem_log(2, "dropping stale ranges in %p + %zu (unmapped without pmem_unmap?)",
+			 addr, len);
+		remove_span(range.start, range.end);
+	}
+	if (reserve_room(Ranges_count + 1) < 0) {
+		pthread_rwlock_unlock(&Ranges_lock);
+		pmem_err("cannot register range %p + %zu: out of memory", addr, len);
+		return -1;
+	}
+	size_t at = first_ending_above(start);
+	memmove(&Ranges[at + 1], &Ranges[at], (Ranges_count - at) * sizeof(*Ranges));
+	Ranges[at] = range;
+	Ranges_count++;
+	atomic_store_explicit(&Ranges_published_count, Ranges_count, memory_order_release);
+	pthread_rwlock_unlock(&Ranges_lock);
+	return 0;
+}
+
+void pmem_range_unregister(void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr;
+	uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
+
+	pthread_rwlock_wrlock(&Ranges_lock);
+	remove_span(start, end);
+	atomic_store_explicit(&Ranges_published_count, Ranges_count, memory_order_release);
+	pthread_rwlock_unlock(&Ranges_lock);
+}
+
+int pmem_range_is_pmem(const void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr;
+	if (len == 0 || atomic_load_explicit(&Ranges_published_count, memory_order_acquire) == 0)
+		return 0;
+	uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
+
+	pthread_rwlock_rdlock(&Ranges_lock);
+	int covered = 0;
+	size_t i = first_ending_above(start);
+	uintptr_t next = start;
+	while (i < Ranges_count && Ranges[i].start <= next) {
+		next = Ranges[i].end; /* contiguous so far up to here */
+		if (next >= end) {
+			covered = 1;
+			break;
+		}
+		i++;
+	}
+	pthread_rwlock_unlock(&Ranges_lock);
+	return covered;
+}
+
+int pmem_range_find(const void *addr, size_t len, struct pmem_range *found)
+{
+	uintptr_t start = (uintptr_t)addr;
+	uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
+	int ret = -1;
+
+	pthread_rwlock_rdlock(&Ranges_lock);
+	size_t i = first_ending_above(start);
+	if (i < Ranges_count && (Ranges[i].start < end || (len == 0 && Ranges[i].start <= start))) {
+		*found = Ranges[i];
+		ret = 0;
+	}
+	pthread_rwlock_unlock(&Ranges_lock);
+	return ret;
+}
+
+/* ---- PMEM_IS_PMEM_FORCE, read at the first pmem_is_pmem() call ----------- */
+enum is_pmem_mode { IS_PMEM_DETECT, IS_PMEM_ALWAYS, IS_PMEM_NEVER };
+static enum is_pmem_mode Is_pmem_mode;
+static pthread_once_t Is_pmem_once = PTHREAD_ONCE_INIT;
+
+static void read_is_pmem_force(void)
+{
+	long force = pmem_env_long("PMEM_IS_PMEM_FORCE");
+	if (force == 0)
+		Is_pmem_mode = IS_PMEM_NEVER;
+	else if (force == 1)
+		Is_pmem_mode = IS_PMEM_ALWAYS;
+	else
+		Is_pmem_mode = IS_PMEM_DETECT;
+	pmem_log(4, "PMEM_IS_PMEM_FORCE=%ld", force);
+}
+
+PMEM_EXPORT int pmem_is_pmem(const void *addr, size_t len)
+{
+	pthread_once(&Is_pmem_once, read_is_pmem_force);
+	switch (Is_pmem_mode) {
+	case IS_PMEM_ALWAYS:
+		return len != 0;
+	case IS_PMEM_NEVER:
+		return 0;
+	default:
+		return pmem_range_is_pmem(addr, len);
+	}
+}
+
+/*
+ * Forgets the range first and unmaps it second: the other order would let
+ * another thread's new mapping at this address meet our stale entry.  The
+ * length is rounded up to pages as munmap() does; addr must be page
+ * aligned, checked before the registry changes so a refused munmap() leaves
+ * it intact.
+ */
+PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (len == 0 || (uintptr_t)addr % page != 0) {
+		errno = EINVAL;
+		pmem_err("pmem_unmap %p + %zu: address must be page aligned and length non-zero",
+			 addr, len);
+		return -1;
+	}
+	size_t rounded = len > SIZE_MAX - (page - 1) ? len : (len + page - 1) / page * page;
+	pmem_range_unregister(addr, rounded);
+	if (munmap(addr, len) < 0) {
+		pmem_err("munmap %p + %zu: %s", addr, len, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
