@@ -26,6 +26,15 @@ struct pmfs_balloc;
 struct pmfs_ialloc;
 struct pmfs_icache;
 
+/* What device.c learnt about the backing store. */
+struct pmfs_device_info {
+	uint64_t size;		/* usable bytes */
+	uint64_t align;		/* devdax alignment, or 4096 for a file */
+	bool is_devdax;
+	char region[64];	/* devdax: region name, e.g. "region0" */
+	char persistence_domain[32]; /* devdax: from libndctl, else "" */
+};
+
 struct pmfs {
 	/* The whole device, mapped once. */
 	char *base;
@@ -42,6 +51,8 @@ struct pmfs {
 	uint64_t *bitmap;		/* on the device */
 
 	bool read_only;
+	bool used_backup_sb;		/* the primary superblock was invalid */
+	struct pmfs_device_info dev_info;
 	pmfs_log_fn log;
 	void *log_ctx;
 
@@ -65,8 +76,21 @@ static inline uint64_t pmfs_offset_of(const struct pmfs *fs, const void *p)
 void pmfs_logf(const struct pmfs *fs, enum pmfs_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* crc32c.c */
+/* util.c: CRC32C (Castagnoli); pass 0 to start, the last result to go on. */
 uint32_t pmfs_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- superblock.c: checksum, validation, primary/backup choice ----------- */
+#define PMFS_MIN_BLOCKS 16u	 /* smallest file system mount accepts */
+#define PMFS_MAX_LANES 1024u
+#define PMFS_MAX_LANE_BLOCKS 4096u /* 16 MiB per lane */
+uint32_t pmfs_super_csum(const struct pmfs_super *sb);
+/* 0, or -EINVAL (magic), -EBADMSG (checksum), -EOPNOTSUPP (newer version or
+ * unknown incompat feature), -EUCLEAN (geometry); 'why' says which. */
+int pmfs_super_check(const struct pmfs_super *sb, uint64_t device_size, char *why, size_t len);
+/* Copies the valid superblock (primary, else backup in the device's last
+ * block) to *out. */
+int pmfs_super_read(const char *base, uint64_t device_size, struct pmfs_super *out,
+		    bool *used_backup, char *why, size_t len);
 
 /* ---- journal.c: redo-log transactions over the journal lanes ------------ */
 struct pmfs_tx;
@@ -94,6 +118,9 @@ void pmfs_tx_abort(struct pmfs_tx *tx);
 int pmfs_journal_init(struct pmfs *fs);
 /* Replays committed lanes in seq order; *replayed counts them. */
 int pmfs_journal_recover(struct pmfs *fs, unsigned *replayed);
+/* One lane as recovery sees it: 0 empty, 1 committed (*seq set), -EBADMSG
+ * torn (never committed), -EUCLEAN checksum-valid but malformed. */
+int pmfs_journal_lane_state(const struct pmfs *fs, unsigned lane, uint64_t *seq);
 void pmfs_journal_fini(struct pmfs *fs);
 
 /* ---- balloc.c: block allocation (bitmap on media, free extents in DRAM) -- */
@@ -126,18 +153,26 @@ int pmfs_ialloc_init(struct pmfs *fs);	/* scans the table */
 void pmfs_ialloc_fini(struct pmfs *fs);
 
 /* ---- device.c: open, lock, classify and map the backing store ----------- */
-struct pmfs_device_info {
-	uint64_t size;		/* usable bytes */
-	uint64_t align;		/* devdax alignment, or 4096 for a file */
-	bool is_devdax;
-	char region[64];	/* devdax: region name, e.g. "region0" */
-	char persistence_domain[32]; /* devdax: from sysfs, else "" */
-};
 /* Opens and locks (exclusively) the device or file; refuses what is in use. */
 int pmfs_device_open(const char *path, bool read_only, int *fd, struct pmfs_device_info *info);
 int pmfs_device_map(int fd, const struct pmfs_device_info *info, bool read_only, char **base,
 		    bool *is_pmem);
 void pmfs_device_unmap(char *base, uint64_t size);
+/* Human text for the errors of pmfs_device_open (-EBUSY: in use, -ENODEV:
+ * not devdax, ...); strerror for the rest. */
+const char *pmfs_device_strerror(int err);
+struct pmfs_devdax_entry {
+	char path[64];		/* /dev/daxX.Y */
+	char name_space[64];	/* namespaceX.Y */
+	char region[64];
+	char persistence_domain[32];
+	uint64_t size;
+	uint64_t align;
+	int major, minor;
+};
+/* Calls fn for each devdax namespace (fn returns non-zero to stop); returns
+ * how many were seen, or a negative errno when libndctl cannot start. */
+int pmfs_device_list(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e), void *ctx);
 
 /* ---- namespace/file layer hooks used by super.c -------------------------- */
 int pmfs_icache_init(struct pmfs *fs);
