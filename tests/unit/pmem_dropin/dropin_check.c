@@ -40,7 +40,7 @@ int dropin_libpmem_is_ours(char *why, size_t why_len)
 {
 	const char *expect = getenv("PMEM_DROPIN_EXPECT");
 	char expect_real[PATH_MAX];
-	char found[PATH_MAX] = "";
+	char found[PATH_MAX] = "", other[PATH_MAX] = "";
 	char line[PATH_MAX + 256];
 	int others = 0;
 	FILE *maps;
@@ -67,14 +67,14 @@ int dropin_libpmem_is_ours(char *why, size_t why_len)
 			continue;
 		if (strcmp(path, expect_real) == 0)
 			snprintf(found, sizeof(found), "%s", path);
-		else
-			others++;
+		else if (others++ == 0)
+			snprintf(other, sizeof(other), "%s", path);
 	}
 	fclose(maps);
 
 	if (others > 0) {
-		snprintf(why, why_len, "expected only %s mapped, found %d other libpmem mapping(s)",
-			 expect_real, others);
+		snprintf(why, why_len, "expected only %s mapped, found %s (%d mapping(s) of others)",
+			 expect_real, other, others);
 		return -1;
 	}
 	if (found[0] == '\0') {
