@@ -37,7 +37,10 @@ run_pmempool() {
 	fi
 	status=$?
 	inits=$(grep -h 'calling init: .*/libpmem\.so' "$trace".* 2>/dev/null | sed 's/.*calling init: //' | sort -u)
-	[ -n "$inits" ] || fail "pmempool $*: expected the loader to initialise our $expect, found no libpmem.so initialised"
+	if [ -z "$inits" ]; then
+		cat "$tmp/out" >&2
+		fail "pmempool $*: expected the loader to initialise our $expect, found no libpmem.so initialised"
+	fi
 	while read -r lib; do
 		real=$(realpath "$lib")
 		[ "$real" = "$expect" ] ||
