@@ -165,7 +165,7 @@ static void write_metadata(char *base, const struct pmfs_super *sb)
 }
 
 static int open_target(const char *path, const struct pmfs_mkfs_opts *opts, int *fd,
-		       struct pmfs_device_info *info, struct pmfs_mkfs_result *res)
+		       struct pmfs_device_info *info, struct pmfs_mkfs_result *res, bool *created)
 {
 	struct stat st;
 	int err;
@@ -180,6 +180,7 @@ static int open_target(const char *path, const struct pmfs_mkfs_opts *opts, int 
 			return err;
 		}
 		close(cfd);
+		*created = true;
 	}
 	err = pmfs_device_open(path, false, fd, info);
 	if (err) {
@@ -194,7 +195,7 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 	struct pmfs_device_info info;
 	struct pmfs_super sb;
 	char *base = NULL;
-	bool is_pmem;
+	bool is_pmem, created = false;
 	int fd = -1, err;
 
 	memset(res, 0, sizeof(*res));
@@ -203,9 +204,12 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 			 PMFS_LABEL_MAX - 1);
 		return -EINVAL;
 	}
-	err = open_target(path, opts, &fd, &info, res);
-	if (err)
+	err = open_target(path, opts, &fd, &info, res, &created);
+	if (err) {
+		if (created)
+			unlink(path);
 		return err;
+	}
 	if (opts->size != 0 && info.is_devdax) {
 		snprintf(res->msg, sizeof(res->msg), "%s: --size applies to files, not to devdax",
 			 path);
@@ -265,6 +269,8 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 	res->sb = sb;
 	res->is_devdax = info.is_devdax;
 out:
+	if (err && created)
+		unlink(path); /* do not leave behind a file we made for nothing */
 	close(fd);
 	return err;
 }
