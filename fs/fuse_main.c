@@ -28,13 +28,15 @@ static void explain_mount_error(const char *device, int err)
 	case EAGAIN:
 		why = "device in use (is another pmemfs-fuse serving it?)";
 		break;
-	case EUCLEAN:
-	case EBADMSG:
-	case EILSEQ:
 	case EINVAL:
-	case ENODEV:
+	case EBADMSG:
+	case EUCLEAN:
 		why = "no valid pmemfs file system on it (format it with mkfs.pmemfs, or "
 		      "check it with fsck.pmemfs)";
+		break;
+	case ENODEV:
+	case ENOTBLK:
+		why = "neither a device-DAX namespace nor a regular file";
 		break;
 	case EPROTONOSUPPORT:
 	case EOPNOTSUPP:

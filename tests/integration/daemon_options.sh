@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The command line: --help (ours and libfuse's), --version, usage errors;
+# 1 MiB FUSE requests (max_write); -o writeback_cache keeps data fsync'd
+# before a SIGKILL.
+source "$(dirname "$0")/lib.sh"
+require_fuse
+setup_fs 128M
+out=$("$PMEMFS_FUSE" --help 2>&1) || fail "--help: expected exit 0"
+for want in "usage: " writeback_cache "-o ro" allow_other max_threads; do
+	case "$out" in *"$want"*) ;; *) fail "--help: expected it to mention '$want'" ;; esac
+done
+out=$("$PMEMFS_FUSE" --version 2>&1) || fail "--version: expected exit 0"
+case "$out" in *"pmemfs-fuse version "*"libfuse version 3."*) ;; *) fail "--version: got: $out" ;; esac
+status=0; out=$("$PMEMFS_FUSE" 2>&1) || status=$?
+assert_eq "exit status without arguments" 1 "$status"
+case "$out" in *"pmemfs-fuse: missing DEVICE"*) ;; *) fail "no arguments: expected 'pmemfs-fuse: missing DEVICE...', got: $out" ;; esac
+
+# -d logs every request: count the WRITE and READ requests of 1 MiB I/O.
+mount_fs -d
+grep -q "max_write=0x100000" "$DAEMON_LOG" || fail "INIT reply: expected max_write=0x100000, got: $(grep -m1 max_write "$DAEMON_LOG")"
+before=$(grep -c "opcode: WRITE" "$DAEMON_LOG" || true)
+dd if=/dev/zero of="$MNT/big" bs=4M count=1 status=none
+writes=$(( $(grep -c "opcode: WRITE" "$DAEMON_LOG") - before ))
+[ "$writes" -le 4 ] || fail "a 4 MiB write took $writes WRITE requests; expected 4 of 1 MiB"
+before=$(grep -c "opcode: READ" "$DAEMON_LOG" || true)
+dd if="$MNT/big" of=/dev/null bs=4M count=1 iflag=direct status=none
+reads=$(( $(grep -c "opcode: READ" "$DAEMON_LOG") - before ))
+[ "$reads" -le 4 ] || fail "a 4 MiB O_DIRECT read took $reads READ requests; expected 4 of 1 MiB"
+unmount_fs
+
+# writeback_cache: what fsync returned for survives a SIGKILL.
+mount_fs -o writeback_cache
+head -c $((3 << 20)) /dev/urandom >"$WORK/data"
+dd if="$WORK/data" of="$MNT/wb" bs=64k conv=fsync status=none || fail "write + fsync with writeback_cache failed"
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true; DAEMON_PID=
+fusermount3 -u -z "$MNT"
+mount_fs
+cmp "$WORK/data" "$MNT/wb" || fail "writeback_cache: data fsync'd before SIGKILL differs after recovery"
+unmount_fs
+fsck_clean

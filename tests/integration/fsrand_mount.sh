@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The randomised lock-step tester against a tmpfs reference: FSRAND_OPS
+# operations (100000 by default) with a printed seed (FSRAND_SEED to
+# repeat one), then the trees must still match after a remount.
+source "$(dirname "$0")/lib.sh"
+require_fuse
+setup_fs 512M
+mount_fs
+REF=$(mktemp -d /dev/shm/pmemfs-fsrand-ref.XXXXXX)
+EXTRA_CLEANUP="$REF"
+mkdir "$MNT/t"
+seed_arg=()
+[ -n "${FSRAND_SEED:-}" ] && seed_arg=(--seed "$FSRAND_SEED")
+"$HELPER_DIR/fsrand" "${seed_arg[@]}" --ops "${FSRAND_OPS:-100000}" "$MNT/t" "$REF" ||
+	fail "fsrand found a difference (the line above has the op, the seed, expected and got)"
+unmount_fs
+mount_fs
+diff -r --no-dereference "$REF" "$MNT/t" >"$WORK/diff" 2>&1 || fail "trees differ after remount: $(head -5 "$WORK/diff")"
+unmount_fs
+fsck_clean
