@@ -32,6 +32,7 @@
 #include "flush.h"
 #include "memops.h"
 #include "pmem_internal.h"
+#include "pmem_test_queries.h"
 
 #define MOVNT_THRESHOLD_DEFAULT 256
 
