@@ -1,1 +1,679 @@
-/* file.c - (being written) */
+/*
+ * file.c - file data: read, zero-copy read, write, truncate, fallocate,
+ * SEEK_DATA/SEEK_HOLE, fsync and copy_file_range.
+ *
+ * Write ordering (the crash-consistency argument of the data path):
+ *   1. New blocks are reserved in DRAM by pmfs_balloc (their bitmap bits
+ *      are only logged in the tx), user data is copied into them with
+ *      non-temporal stores, and the parts of each new block the write does
+ *      not cover are zeroed.
+ *   2. pm_fence(): the data is on media.
+ *   3. The tx that maps the blocks and sets size/mtime/ctime commits.
+ * A crash before 3 leaves the new blocks free and unreferenced, so no
+ * reader ever sees unwritten blocks.  Overwrites of mapped blocks are done
+ * in place in step 1: like ext4 data=ordered, an overwrite torn by a crash
+ * may leave a mix of old and new bytes (it is not atomic per write), but
+ * never bytes that were not written by someone.
+ *
+ * Bytes past EOF in the last block may hold stale data (truncate does not
+ * zero them, so a truncate is never half visible).  Every operation that
+ * raises the size first zeroes [old size, end of that block) when the block
+ * is mapped (zero_tail), fenced before the tx that raises the size.
+ *
+ * A large write or fallocate may span several txs (lane room); each commits
+ * data that is fully written, so every intermediate state is a valid file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extent.h"
+#include "file.h"
+#include "icache.h"
+#include "persist.h"
+
+#define BS PMFS_BLOCK_SIZE
+#define ZERO_BUF_SIZE (64u * 1024)
+#define COPY_CHUNK (1u << 20)
+
+static const char zero_buf[ZERO_BUF_SIZE];
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+static bool tx_needs_split(const struct pmfs_tx *tx)
+{
+	return pmfs_tx_room(tx) < PMFS_EXTENT_EDIT_ROOM + 1024;
+}
+
+/* Allocation policy: device-aligned runs for aligned stretches at least one
+ * alignment unit long (so large files can be mapped with huge pages), any
+ * run near the previous extent otherwise. */
+static int alloc_run(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_extmap *m,
+		     uint64_t lblk, uint64_t want, uint64_t *pblk, uint64_t *got)
+{
+	uint64_t a = fs->sb->device_align / BS;
+	uint64_t goal = pmfs_extmap_goal(m, lblk);
+	int err;
+
+	if (a > 1 && lblk % a == 0 && want >= a) {
+		err = pmfs_balloc(fs, tx, goal, want, 1, a, pblk, got);
+		if (err != -ENOSPC)
+			return err;
+	}
+	return pmfs_balloc(fs, tx, goal, want, 1, 1, pblk, got);
+}
+
+/* Zeroes the stale bytes [size, min(upto, end of its block)) of a mapped
+ * last block; data stores, ordered by the caller's fence. */
+static void zero_tail(struct pmfs *fs, const struct pmfs_extmap *m, uint64_t size, uint64_t upto)
+{
+	uint64_t pblk, run, boff = size % BS, end;
+
+	if (boff == 0 || upto <= size || !pmfs_extmap_lookup(m, size / BS, &pblk, &run))
+		return;
+	end = upto - (size - boff) < BS ? upto - (size - boff) : BS;
+	pm_set((char *)pmfs_block(fs, pblk) + boff, 0, end - boff);
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+static int check_regular(const struct pmfs_inode *di)
+{
+	if (S_ISDIR(di->mode))
+		return -EISDIR;
+	if (!S_ISREG(di->mode))
+		return -EINVAL;
+	return 0;
+}
+
+ssize_t pmfs_read(struct pmfs *fs, pmfs_ino_t ino, void *buf, size_t len, off_t off)
+{
+	struct pmfs_node *node;
+	struct pmfs_extmap *m;
+	const struct pmfs_inode *di;
+	size_t done = 0;
+	int err;
+
+	if (off < 0)
+		return -EINVAL;
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	pmfs_node_rdlock(node);
+	di = pmfs_inode_get(fs, ino);
+	err = check_regular(di);
+	if (!err)
+		err = pmfs_extmap_get(fs, node, &m);
+	if (err)
+		goto out;
+	if ((uint64_t)off >= di->size)
+		goto out;
+	if (len > di->size - (uint64_t)off)
+		len = di->size - (uint64_t)off;
+	while (done < len) {
+		uint64_t pos = (uint64_t)off + done, pblk, run, n;
+		bool mapped = pmfs_extmap_lookup(m, pos / BS, &pblk, &run);
+
+		n = run * BS - pos % BS;
+		if (n > len - done)
+			n = len - done;
+		if (mapped)
+			memcpy((char *)buf + done, (char *)pmfs_block(fs, pblk) + pos % BS, n);
+		else
+			memset((char *)buf + done, 0, n);
+		done += n;
+	}
+out:
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	return err ? err : (ssize_t)done;
+}
+
+int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_emit_fn emit,
+		   void *ctx)
+{
+	struct pmfs_node *node;
+	struct pmfs_extmap *m;
+	const struct pmfs_inode *di;
+	struct iovec *iov = NULL;
+	int niov = 0, cap = 0, err;
+	size_t done = 0;
+
+	if (off < 0)
+		return -EINVAL;
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	pmfs_node_rdlock(node);
+	di = pmfs_inode_get(fs, ino);
+	err = check_regular(di);
+	if (!err)
+		err = pmfs_extmap_get(fs, node, &m);
+	if (err)
+		goto out;
+	if ((uint64_t)off >= di->size)
+		len = 0;
+	else if (len > di->size - (uint64_t)off)
+		len = di->size - (uint64_t)off;
+	while (done < len) {
+		uint64_t pos = (uint64_t)off + done, pblk, run, n;
+		bool mapped = pmfs_extmap_lookup(m, pos / BS, &pblk, &run);
+
+		n = run * BS - pos % BS;
+		if (n > len - done)
+			n = len - done;
+		if (!mapped && n > ZERO_BUF_SIZE)
+			n = ZERO_BUF_SIZE;
+		if (niov == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			struct iovec *ni = realloc(iov, (size_t)ncap * sizeof(*ni));
+
+			if (!ni) {
+				err = -ENOMEM;
+				goto out;
+			}
+			iov = ni;
+			cap = ncap;
+		}
+		iov[niov].iov_base = mapped ? (char *)pmfs_block(fs, pblk) + pos % BS
+					    : (void *)zero_buf;
+		iov[niov].iov_len = n;
+		niov++;
+		done += n;
+	}
+	/* the read lock keeps the blocks from being freed while emit runs */
+	err = emit(ctx, iov, niov, done);
+out:
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	free(iov);
+	return err;
+}
+
+/* ---- write --------------------------------------------------------------- */
+
+/*
+ * Copies len bytes at pos into the file within tx: in place where mapped,
+ * into new blocks (zero-padded) where not.  Returns bytes handled (stops
+ * early when the tx runs low on room or space runs out: *nospc).
+ */
+static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
+			  struct pmfs_inode *si, const char *buf, uint64_t len, uint64_t pos,
+			  bool *nospc, int *errp)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		uint64_t p = pos + done, lblk = p / BS, boff = p % BS, pblk, run, n, got;
+
+		if (pmfs_extmap_lookup(m, lblk, &pblk, &run)) {
+			n = run * BS - boff;
+			if (n > len - done)
+				n = len - done;
+			pm_copy_nt((char *)pmfs_block(fs, pblk) + boff, buf + done, n);
+			done += n;
+			continue;
+		}
+		if (tx_needs_split(tx))
+			break;
+		uint64_t want = div_up(boff + (len - done), BS);
+
+		if (want > run)
+			want = run;
+		int err = alloc_run(fs, tx, m, lblk, want, &pblk, &got);
+
+		if (err == -ENOSPC) {
+			*nospc = true;
+			break;
+		}
+		if (err) {
+			*errp = err;
+			break;
+		}
+		char *dst = pmfs_block(fs, pblk);
+
+		n = got * BS - boff;
+		if (n > len - done)
+			n = len - done;
+		if (boff)
+			pm_set(dst, 0, boff);
+		pm_copy_nt(dst + boff, buf + done, n);
+		if (boff + n < got * BS)
+			pm_set(dst + boff + n, 0, got * BS - boff - n);
+		err = pmfs_extmap_insert(fs, tx, m, si, lblk, got, pblk);
+		if (err) {
+			*errp = err;
+			break;
+		}
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len, off_t off,
+		   unsigned flags)
+{
+	struct pmfs_node *node;
+	struct pmfs_extmap *m;
+	uint64_t pos, written = 0;
+	bool nospc = false;
+	int err;
+
+	if (fs->read_only)
+		return -EROFS;
+	if (off < 0)
+		return -EINVAL;
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	pmfs_node_wrlock(node);
+	err = check_regular(pmfs_inode_get(fs, ino));
+	if (!err)
+		err = pmfs_extmap_get(fs, node, &m);
+	if (err)
+		goto out;
+	pos = (flags & PMFS_WRITE_APPEND) ? pmfs_inode_get(fs, ino)->size : (uint64_t)off;
+	if (len == 0)
+		goto out;
+	if (pos >= PMFS_MAX_FILE_SIZE) {
+		err = -EFBIG;
+		goto out;
+	}
+	if (len > PMFS_MAX_FILE_SIZE - pos)
+		len = PMFS_MAX_FILE_SIZE - pos;
+	while (written < len && !nospc && !err) {
+		struct pmfs_tx *tx = pmfs_tx_begin(fs);
+		struct pmfs_inode si;
+		int64_t n;
+
+		pmfs_inode_stage(fs, ino, &si);
+		zero_tail(fs, m, si.size, pos + written);
+		n = write_some(fs, tx, m, &si, (const char *)buf + written, len - written,
+			       pos + written, &nospc, &err);
+		if (n == 0) {
+			pmfs_tx_abort(tx);
+			pmfs_node_drop_caches(node);
+			break;
+		}
+		/* data first (steps 1-2), then the metadata that exposes it */
+		pm_fence();
+		if (pos + written + (uint64_t)n > si.size)
+			si.size = pos + written + (uint64_t)n;
+		pmfs_touch_mc(&si);
+		err = pmfs_inode_log(fs, tx, ino, &si);
+		if (err) {
+			pmfs_tx_abort(tx);
+			pmfs_node_drop_caches(node);
+			break;
+		}
+		err = pmfs_tx_commit(tx);
+		if (err) {
+			pmfs_node_drop_caches(node);
+			break;
+		}
+		written += (uint64_t)n;
+		err = pmfs_extmap_get(fs, node, &m);
+	}
+	if (written)
+		err = 0;
+	else if (!err && nospc)
+		err = -ENOSPC;
+out:
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	return err ? err : (ssize_t)written;
+}
+
+/* ---- size changes ----------------------------------------------------------- */
+
+int pmfs_set_size_locked(struct pmfs *fs, struct pmfs_node *node, uint64_t newsize,
+			 void (*apply)(struct pmfs_inode *si, void *ctx), void *ctx)
+{
+	if (newsize > PMFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	for (;;) {
+		struct pmfs_tx *tx = pmfs_tx_begin(fs);
+		struct pmfs_extmap *m;
+		struct pmfs_inode si;
+		uint64_t first = div_up(newsize, BS), left = first;
+		int err;
+
+		pmfs_inode_stage(fs, node->ino, &si);
+		err = pmfs_extmap_get(fs, node, &m);
+		if (!err)
+			err = pmfs_extmap_unmap(fs, tx, m, &si, first, PMFS_MAX_FILE_BLOCKS, &left);
+		if (!err && left > first) {
+			/* intermediate step: a shorter file whose blocks past
+			 * 'left' are gone; the next tx continues from there */
+			if (si.size > left * BS)
+				si.size = left * BS;
+			pmfs_touch_mc(&si);
+		} else if (!err) {
+			if (newsize > si.size) {
+				zero_tail(fs, m, si.size, newsize);
+				pm_fence();
+			}
+			si.size = newsize;
+			pmfs_touch_mc(&si);
+			if (apply)
+				apply(&si, ctx);
+		}
+		if (!err)
+			err = pmfs_inode_log(fs, tx, node->ino, &si);
+		if (err) {
+			pmfs_tx_abort(tx);
+			pmfs_node_drop_caches(node);
+			return err;
+		}
+		err = pmfs_tx_commit(tx);
+		if (err) {
+			pmfs_node_drop_caches(node);
+			return err;
+		}
+		if (left <= first)
+			return 0;
+	}
+}
+
+/* ---- fallocate ------------------------------------------------------------ */
+
+/* Maps zeroed blocks into every hole of [lblk, end); several txs if
+ * needed.  On ENOSPC what was allocated stays (zeroed, so harmless). */
+static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, uint64_t end)
+{
+	while (lblk < end) {
+		struct pmfs_tx *tx = pmfs_tx_begin(fs);
+		struct pmfs_extmap *m;
+		struct pmfs_inode si;
+		bool any = false;
+		int err;
+
+		pmfs_inode_stage(fs, node->ino, &si);
+		err = pmfs_extmap_get(fs, node, &m);
+		while (!err && lblk < end && !tx_needs_split(tx)) {
+			uint64_t pblk, run, got;
+
+			if (pmfs_extmap_lookup(m, lblk, &pblk, &run)) {
+				lblk += run;
+				continue;
+			}
+			if (run > end - lblk)
+				run = end - lblk;
+			err = alloc_run(fs, tx, m, lblk, run, &pblk, &got);
+			if (err)
+				break;
+			/* unreferenced until commit; the fence below orders it */
+			pm_set(pmfs_block(fs, pblk), 0, got * BS);
+			err = pmfs_extmap_insert(fs, tx, m, &si, lblk, got, pblk);
+			any = true;
+			lblk += got;
+		}
+		if (any && (!err || err == -ENOSPC)) {
+			int cerr;
+
+			pm_fence();
+			pmfs_touch_c(&si);
+			cerr = pmfs_inode_log(fs, tx, node->ino, &si);
+			if (!cerr)
+				cerr = pmfs_tx_commit(tx);
+			else
+				pmfs_tx_abort(tx);
+			if (cerr) {
+				pmfs_node_drop_caches(node);
+				return cerr;
+			}
+		} else {
+			pmfs_tx_abort(tx);
+			pmfs_node_drop_caches(node);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Unmaps whole blocks [lblk, end) in as many txs as needed. */
+static int punch_blocks(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, uint64_t end)
+{
+	uint64_t left = end;
+
+	while (left > lblk) {
+		struct pmfs_tx *tx = pmfs_tx_begin(fs);
+		struct pmfs_extmap *m;
+		struct pmfs_inode si;
+		int err;
+
+		pmfs_inode_stage(fs, node->ino, &si);
+		err = pmfs_extmap_get(fs, node, &m);
+		if (!err)
+			err = pmfs_extmap_unmap(fs, tx, m, &si, lblk, left, &left);
+		if (!err) {
+			pmfs_touch_mc(&si);
+			err = pmfs_inode_log(fs, tx, node->ino, &si);
+		}
+		if (err) {
+			pmfs_tx_abort(tx);
+			pmfs_node_drop_caches(node);
+			return err;
+		}
+		err = pmfs_tx_commit(tx);
+		if (err) {
+			pmfs_node_drop_caches(node);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Zeroes the mapped bytes of [s, e) that lie inside one block; in place. */
+static int zero_partial(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e)
+{
+	struct pmfs_extmap *m;
+	uint64_t pblk, run;
+	int err = pmfs_extmap_get(fs, node, &m);
+
+	if (err || s >= e)
+		return err;
+	if (pmfs_extmap_lookup(m, s / BS, &pblk, &run))
+		pm_set((char *)pmfs_block(fs, pblk) + s % BS, 0, e - s);
+	return 0;
+}
+
+/*
+ * Punch: the partial blocks at either edge are zeroed in place (like an
+ * overwrite: not atomic), fenced, then the whole blocks are unmapped by
+ * tx (atomic if one tx holds it).
+ */
+static int punch_range(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e)
+{
+	uint64_t fb = div_up(s, BS), lb = e / BS;
+	int err;
+
+	if (fb > lb) {
+		err = zero_partial(fs, node, s, e);
+	} else {
+		err = zero_partial(fs, node, s, fb * BS);
+		if (!err)
+			err = zero_partial(fs, node, lb * BS, e);
+	}
+	pm_fence();
+	if (!err && lb > fb)
+		err = punch_blocks(fs, node, fb, lb);
+	return err;
+}
+
+/* Raises the size to newsize (fallocate without KEEP_SIZE). */
+static int extend_size(struct pmfs *fs, struct pmfs_node *node, uint64_t newsize)
+{
+	const struct pmfs_inode *di = pmfs_inode_get(fs, node->ino);
+
+	if (newsize <= di->size)
+		return 0;
+	return pmfs_set_size_locked(fs, node, newsize, NULL, NULL);
+}
+
+int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t len)
+{
+	const int keep = FALLOC_FL_KEEP_SIZE;
+	struct pmfs_node *node;
+	const struct pmfs_inode *di;
+	uint64_t s = (uint64_t)off, e;
+	int err;
+
+	if (mode != 0 && mode != keep && mode != (FALLOC_FL_PUNCH_HOLE | keep) &&
+	    mode != FALLOC_FL_ZERO_RANGE && mode != (FALLOC_FL_ZERO_RANGE | keep))
+		return -EOPNOTSUPP;
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if (fs->read_only)
+		return -EROFS;
+	e = s + (uint64_t)len;
+	if (e > PMFS_MAX_FILE_SIZE || e < s)
+		return -EFBIG;
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	pmfs_node_wrlock(node);
+	di = pmfs_inode_get(fs, ino);
+	if (S_ISDIR(di->mode))
+		err = -EISDIR;
+	else if (!S_ISREG(di->mode))
+		err = -ENODEV;
+	if (err)
+		goto out;
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		err = punch_range(fs, node, s, e);
+		goto out;
+	}
+	if (mode & FALLOC_FL_ZERO_RANGE) {
+		/* zeroes what is mapped, then allocates the holes zeroed:
+		 * the range reads zeros and stays allocated */
+		err = punch_range(fs, node, s, e);
+		if (err)
+			goto out;
+	}
+	err = alloc_zeroed(fs, node, s / BS, div_up(e, BS));
+	if (!err && !(mode & keep))
+		err = extend_size(fs, node, e);
+out:
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	return err;
+}
+
+/* ---- seek, fsync, copy ------------------------------------------------------ */
+
+off_t pmfs_lseek(struct pmfs *fs, pmfs_ino_t ino, off_t off, int whence)
+{
+	struct pmfs_node *node;
+	struct pmfs_extmap *m;
+	const struct pmfs_inode *di;
+	off_t ret;
+	int err;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return -EINVAL;
+	if (off < 0)
+		return -ENXIO;
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	pmfs_node_rdlock(node);
+	di = pmfs_inode_get(fs, ino);
+	err = pmfs_extmap_get(fs, node, &m);
+	if (err) {
+		ret = err;
+		goto out;
+	}
+	if ((uint64_t)off >= di->size) {
+		ret = -ENXIO;
+		goto out;
+	}
+	uint64_t pos = (uint64_t)off, pblk, run;
+
+	while (pos < di->size) {
+		bool mapped = pmfs_extmap_lookup(m, pos / BS, &pblk, &run);
+
+		if (mapped == (whence == SEEK_DATA))
+			break;
+		pos = (pos / BS + run) * BS;
+		if (run == 0)
+			pos = di->size;
+	}
+	if (pos >= di->size)
+		ret = whence == SEEK_DATA ? -ENXIO : (off_t)di->size;
+	else
+		ret = (off_t)pos;
+out:
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	return ret;
+}
+
+int pmfs_fsync(struct pmfs *fs, pmfs_ino_t ino, bool datasync)
+{
+	struct pmfs_node *node;
+	int err = pmfs_iget(fs, ino, &node);
+
+	(void)datasync;
+	if (err)
+		return err;
+	/* data and metadata were fenced before their calls returned */
+	pmem_drain();
+	pmfs_iput(fs, node);
+	return 0;
+}
+
+ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in,
+			     pmfs_ino_t ino_out, off_t off_out, size_t len)
+{
+	struct stat st_in;
+	size_t done = 0;
+	char *buf;
+	int err;
+
+	if (off_in < 0 || off_out < 0)
+		return -EINVAL;
+	if (fs->read_only)
+		return -EROFS;
+	err = pmfs_getattr(fs, ino_in, &st_in);
+	if (err)
+		return err;
+	if (S_ISDIR(st_in.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st_in.st_mode))
+		return -EINVAL;
+	if (ino_in == ino_out && (uint64_t)off_in < (uint64_t)off_out + len &&
+	    (uint64_t)off_out < (uint64_t)off_in + len)
+		return -EINVAL;
+	buf = malloc(COPY_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
+		ssize_t r = pmfs_read(fs, ino_in, buf, want, off_in + (off_t)done), w;
+
+		if (r <= 0) {
+			err = (int)r;
+			break;
+		}
+		w = pmfs_write(fs, ino_out, buf, (size_t)r, off_out + (off_t)done, 0);
+		if (w < 0) {
+			err = (int)w;
+			break;
+		}
+		done += (size_t)w;
+		if (w < r)
+			break;
+	}
+	free(buf);
+	if (done)
+		return (ssize_t)done;
+	return err;
+}
