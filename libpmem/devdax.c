@@ -131,8 +131,8 @@ static int read_align(const struct stat *st, size_t *align)
 	if (pmem_sysfs_read(path, text, sizeof(text)) < 0 &&
 	    read_dax_region_attr(st, "align", text, sizeof(text)) < 0) {
 		errno = ENOENT;
-		pmem_err("cannot find the alignment of device DAX %u:%u",
-			 major(st->st_rdev), minor(st->st_rdev));
+		pmem_err("cannot find the alignment of device DAX %u:%u", major(st->st_rdev),
+			 minor(st->st_rdev));
 		return -1;
 	}
 	if (parse_alignment(text, align) < 0) {

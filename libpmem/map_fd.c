@@ -39,8 +39,8 @@ void *pmem_map_fd(int fd, size_t len, const struct pmem_devdax *devdax)
 		return NULL;
 
 	bool map_sync = true;
-	void *addr = mmap(reserved, len, MAP_PROT, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, fd,
-			  0);
+	void *addr =
+	    mmap(reserved, len, MAP_PROT, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, fd, 0);
 	if (addr == MAP_FAILED && (errno == EOPNOTSUPP || errno == EINVAL)) {
 		pmem_log(4, "fd %d: no MAP_SYNC (%s), mapping without it", fd, strerror(errno));
 		map_sync = false;
@@ -55,7 +55,8 @@ void *pmem_map_fd(int fd, size_t len, const struct pmem_devdax *devdax)
 	}
 
 	if (devdax != NULL || map_sync) {
-		enum pmem_range_kind kind = devdax != NULL ? PMEM_RANGE_DEVDAX : PMEM_RANGE_MAP_SYNC;
+		enum pmem_range_kind kind =
+		    devdax != NULL ? PMEM_RANGE_DEVDAX : PMEM_RANGE_MAP_SYNC;
 		int region_id = devdax != NULL ? devdax->region_id : -1;
 		if (pmem_range_register(addr, len, kind, region_id) < 0) {
 			int saved_errno = errno;
@@ -65,7 +66,9 @@ void *pmem_map_fd(int fd, size_t len, const struct pmem_devdax *devdax)
 		}
 	}
 	pmem_log(3, "fd %d: %zu bytes at %p (%s)", fd, len, addr,
-		 devdax != NULL ? "devdax" : map_sync ? "MAP_SYNC" : "page cache");
+		 devdax != NULL ? "devdax"
+		 : map_sync	? "MAP_SYNC"
+				: "page cache");
 	return addr;
 }
 

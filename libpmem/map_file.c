@@ -163,14 +163,23 @@ static int open_named(const char *path, int flags, mode_t mode, struct opened_fi
 				return 0;
 			}
 			if (errno != EEXIST || (flags & PMEM_FILE_EXCL))
-				break;
+				goto fail;
 		}
 		file->fd = open(path, base);
 		if (file->fd >= 0)
 			return 0;
 		if (errno != ENOENT || !(flags & PMEM_FILE_CREATE))
-			break;
+			goto fail;
 	}
+	/* EEXIST then ENOENT every time: a dangling symlink, whose target
+	 * O_CREAT without O_EXCL creates (as PMDK would).  We cannot tell
+	 * whether we made it, so it is not unlinked on failure. */
+	if (flags & PMEM_FILE_CREATE) {
+		file->fd = open(path, base | O_CREAT, mode);
+		if (file->fd >= 0)
+			return 0;
+	}
+fail:
 	pmem_err("open %s: %s", path, strerror(errno));
 	return -1;
 }

@@ -106,9 +106,9 @@ static void *reserve_at_hint(size_t len, size_t align)
 		uintptr_t at = find_unused(Hint_address, len, align);
 		if (at == 0)
 			return NULL;
-		void *got = mmap((void *)at, len, PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
-				 -1, 0);
+		void *got =
+		    mmap((void *)at, len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		if (got == (void *)at)
 			return got;
 		if (got != MAP_FAILED)
@@ -127,8 +127,8 @@ static void *reserve_anywhere(size_t len, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	char *base = mmap(NULL, len + slack, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *base =
+	    mmap(NULL, len + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
 	char *aligned = (char *)round_up((uintptr_t)base, align);

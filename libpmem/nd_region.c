@@ -24,8 +24,8 @@
 static int region_has_cpu_cache_domain(const char *region)
 {
 	char path[PATH_MAX], domain[32];
-	if (pmem_sysfs_path(path, sizeof(path), "/bus/nd/devices/%s/persistence_domain",
-			    region) < 0)
+	if (pmem_sysfs_path(path, sizeof(path), "/bus/nd/devices/%s/persistence_domain", region) <
+	    0)
 		return -1;
 
 	long len = pmem_sysfs_read(path, domain, sizeof(domain));
@@ -109,8 +109,8 @@ int pmem_region_deep_flush(int region_id)
 		pmem_log(2, "deep flush skipped: mapping has no nd region");
 		return 0;
 	}
-	if (pmem_sysfs_path(path, sizeof(path), "/bus/nd/devices/region%d/deep_flush",
-			    region_id) < 0)
+	if (pmem_sysfs_path(path, sizeof(path), "/bus/nd/devices/region%d/deep_flush", region_id) <
+	    0)
 		return -1;
 	long len = pmem_sysfs_read(path, state, sizeof(state));
 	if (len < 0) {

@@ -12,11 +12,11 @@
 #define FAKE_DEVICE "/dev/zero"
 
 struct fake_sysfs {
-	char *root;	   /* the tree; what pmem_sysfs_set_root() gets */
-	char *device_dir;  /* .../region0/dax0.0/dax0.0 (the dev_dax device) */
-	char *nd_dax_dir;  /* .../region0/dax0.0 (holds dax_region/) */
-	char *region_dir;  /* .../ndbus0/region0 */
-	char *deep_flush;  /* .../region0/deep_flush */
+	char *root;	  /* the tree; what pmem_sysfs_set_root() gets */
+	char *device_dir; /* .../region0/dax0.0/dax0.0 (the dev_dax device) */
+	char *nd_dax_dir; /* .../region0/dax0.0 (holds dax_region/) */
+	char *region_dir; /* .../ndbus0/region0 */
+	char *deep_flush; /* .../region0/deep_flush */
 };
 
 /* Builds the bus/dax model tree for FAKE_DEVICE: size bytes, dax_region

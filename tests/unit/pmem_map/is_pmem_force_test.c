@@ -81,10 +81,10 @@ int main(int argc, char **argv)
 	}
 	Expected = strcmp(argv[1], "1") == 0;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_is_pmem_of_mapping_follows_force),
-		cmocka_unit_test(test_is_pmem_of_ordinary_memory_follows_force),
-		cmocka_unit_test(test_zero_length_is_never_pmem),
-		cmocka_unit_test(test_force_is_read_only_once),
+	    cmocka_unit_test(test_is_pmem_of_mapping_follows_force),
+	    cmocka_unit_test(test_is_pmem_of_ordinary_memory_follows_force),
+	    cmocka_unit_test(test_zero_length_is_never_pmem),
+	    cmocka_unit_test(test_force_is_read_only_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

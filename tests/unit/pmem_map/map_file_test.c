@@ -30,7 +30,7 @@
 
 struct scratch {
 	char *dir;
-	char *file; /* dir/file, not created */
+	char *file;	   /* dir/file, not created */
 	char *mount_point; /* set when a test mounted a tmpfs */
 };
 
@@ -133,8 +133,8 @@ static void test_create_sparse_leaves_blocks_unallocated(void **state)
 {
 	struct scratch *s = *state;
 	size_t len = 4 * MIB;
-	void *addr = pmem_map_file(s->file, len, PMEM_FILE_CREATE | PMEM_FILE_SPARSE, 0600, NULL,
-				   NULL);
+	void *addr =
+	    pmem_map_file(s->file, len, PMEM_FILE_CREATE | PMEM_FILE_SPARSE, 0600, NULL, NULL);
 	assert_non_null(addr);
 	assert_int_equal(size_of(s->file), (off_t)len);
 	long long blocks = file_blocks(s->file);
@@ -147,8 +147,8 @@ static void test_create_uses_mode(void **state)
 {
 	struct scratch *s = *state;
 	mode_t old_umask = umask(0);
-	void *addr = pmem_map_file(s->file, MIB, PMEM_FILE_CREATE | PMEM_FILE_EXCL, 0640, NULL,
-				   NULL);
+	void *addr =
+	    pmem_map_file(s->file, MIB, PMEM_FILE_CREATE | PMEM_FILE_EXCL, 0640, NULL, NULL);
 	umask(old_umask);
 	assert_non_null(addr);
 	struct stat st;
@@ -183,6 +183,18 @@ static void test_create_length_beyond_off_t_is_einval(void **state)
 	struct scratch *s = *state;
 	expect_map_error(s->file, (size_t)INT64_MAX + 1, PMEM_FILE_CREATE, EINVAL);
 	assert_false(exists(s->file));
+}
+
+static void test_create_through_dangling_symlink_creates_its_target(void **state)
+{
+	struct scratch *s = *state;
+	char *target = path_join(s->dir, "target");
+	assert_int_equal(symlink(target, s->file), 0);
+	void *addr = pmem_map_file(s->file, MIB, PMEM_FILE_CREATE, 0600, NULL, NULL);
+	assert_non_null(addr);
+	assert_int_equal(size_of(target), (off_t)MIB);
+	assert_int_equal(pmem_unmap(addr, MIB), 0);
+	free(target);
 }
 
 /* ---- flag and length rules ---------------------------------------------- */
@@ -311,9 +323,8 @@ static void test_tmpfile_leaves_no_name_in_directory(void **state)
 static void test_tmpfile_excl_leaves_no_name_in_directory(void **state)
 {
 	struct scratch *s = *state;
-	void *addr = pmem_map_file(s->dir, MIB,
-				   PMEM_FILE_CREATE | PMEM_FILE_TMPFILE | PMEM_FILE_EXCL, 0600,
-				   NULL, NULL);
+	void *addr = pmem_map_file(
+	    s->dir, MIB, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE | PMEM_FILE_EXCL, 0600, NULL, NULL);
 	assert_non_null(addr);
 	assert_true(dir_is_empty(s->dir));
 	assert_int_equal(pmem_unmap(addr, MIB), 0);
@@ -573,41 +584,42 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, scratch_setup, scratch_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_create_maps_requested_length_and_reports_it),
-		T(test_create_without_sparse_allocates_every_block),
-		T(test_create_sparse_leaves_blocks_unallocated),
-		T(test_create_uses_mode),
-		T(test_create_on_existing_file_sets_its_length),
-		T(test_create_excl_on_existing_file_is_eexist_and_keeps_it),
-		T(test_create_length_beyond_off_t_is_einval),
-		T(test_unknown_flag_is_einval),
-		T(test_nonzero_length_without_create_is_einval),
-		T(test_zero_length_with_create_is_einval),
-		T(test_tmpfile_without_create_is_einval),
-		T(test_error_message_names_the_rule),
-		T(test_open_existing_maps_whole_file),
-		T(test_excl_without_create_opens_existing_file),
-		T(test_open_missing_file_is_enoent),
-		T(test_open_empty_file_is_einval),
-		T(test_open_directory_is_eisdir),
-		T(test_fifo_is_einval),
-		T(test_char_device_that_is_not_devdax_is_einval),
-		T(test_null_arguments_for_lengths_are_allowed),
-		T(test_tmpfile_leaves_no_name_in_directory),
-		T(test_tmpfile_excl_leaves_no_name_in_directory),
-		T(test_tmpfile_in_missing_directory_is_enoent),
-		T(test_created_file_is_unlinked_when_fallocate_hits_enospc),
-		T(test_created_file_is_unlinked_when_ftruncate_fails),
-		T(test_existing_file_is_kept_when_ftruncate_fails),
-		T(test_large_mapping_is_2mib_aligned),
-		T(test_mapping_leaves_no_reservation_around_it),
-		T(test_unmap_rejects_unaligned_address_and_zero_length),
-		T(test_msync_accepts_unaligned_address),
-		T(test_msync_of_unmapped_memory_is_enomem),
-		T(test_deep_calls_on_regular_file_succeed),
-		T(test_has_auto_flush_is_zero_without_nd_regions),
-		T(test_pmem_map_fd_whole_file_and_prefix),
-		T(test_pmem_map_fd_rejects_bad_lengths_and_fds),
+	    T(test_create_maps_requested_length_and_reports_it),
+	    T(test_create_without_sparse_allocates_every_block),
+	    T(test_create_sparse_leaves_blocks_unallocated),
+	    T(test_create_uses_mode),
+	    T(test_create_on_existing_file_sets_its_length),
+	    T(test_create_excl_on_existing_file_is_eexist_and_keeps_it),
+	    T(test_create_length_beyond_off_t_is_einval),
+	    T(test_create_through_dangling_symlink_creates_its_target),
+	    T(test_unknown_flag_is_einval),
+	    T(test_nonzero_length_without_create_is_einval),
+	    T(test_zero_length_with_create_is_einval),
+	    T(test_tmpfile_without_create_is_einval),
+	    T(test_error_message_names_the_rule),
+	    T(test_open_existing_maps_whole_file),
+	    T(test_excl_without_create_opens_existing_file),
+	    T(test_open_missing_file_is_enoent),
+	    T(test_open_empty_file_is_einval),
+	    T(test_open_directory_is_eisdir),
+	    T(test_fifo_is_einval),
+	    T(test_char_device_that_is_not_devdax_is_einval),
+	    T(test_null_arguments_for_lengths_are_allowed),
+	    T(test_tmpfile_leaves_no_name_in_directory),
+	    T(test_tmpfile_excl_leaves_no_name_in_directory),
+	    T(test_tmpfile_in_missing_directory_is_enoent),
+	    T(test_created_file_is_unlinked_when_fallocate_hits_enospc),
+	    T(test_created_file_is_unlinked_when_ftruncate_fails),
+	    T(test_existing_file_is_kept_when_ftruncate_fails),
+	    T(test_large_mapping_is_2mib_aligned),
+	    T(test_mapping_leaves_no_reservation_around_it),
+	    T(test_unmap_rejects_unaligned_address_and_zero_length),
+	    T(test_msync_accepts_unaligned_address),
+	    T(test_msync_of_unmapped_memory_is_enomem),
+	    T(test_deep_calls_on_regular_file_succeed),
+	    T(test_has_auto_flush_is_zero_without_nd_regions),
+	    T(test_pmem_map_fd_whole_file_and_prefix),
+	    T(test_pmem_map_fd_rejects_bad_lengths_and_fds),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,8 +30,8 @@ static void test_mappings_follow_the_hint(void **state)
 	char *dir = scratch_dir("/dev/shm", "hint");
 	char *file = path_join(dir, "file");
 	size_t len = 4 * MIB;
-	char *first = pmem_map_file(file, len, PMEM_FILE_CREATE | PMEM_FILE_SPARSE, 0600, NULL,
-				    NULL);
+	char *first =
+	    pmem_map_file(file, len, PMEM_FILE_CREATE | PMEM_FILE_SPARSE, 0600, NULL, NULL);
 	assert_non_null(first);
 	char *second = pmem_map_file(file, 0, 0, 0, NULL, NULL);
 	assert_non_null(second);
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	}
 	Hint_expected = strcmp(argv[1], "hint") == 0;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mappings_follow_the_hint),
+	    cmocka_unit_test(test_mappings_follow_the_hint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,8 +28,8 @@
 
 static char *anon_pages(size_t pages)
 {
-	char *addr = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *addr =
+	    mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(addr != MAP_FAILED);
 	return addr;
 }
@@ -174,8 +174,8 @@ static void test_pmem_unmap_of_part_splits_and_rounds_to_pages(void **state)
 #define ROUNDS 1500
 
 struct shared {
-	char *sentinel;	   /* registered for the whole run: always pmem */
-	char *never;	   /* never registered: never pmem */
+	char *sentinel; /* registered for the whole run: always pmem */
+	char *never;	/* never registered: never pmem */
 	atomic_int stop;
 	atomic_int errors;
 	atomic_long queries;
@@ -217,7 +217,8 @@ static void *writer(void *arg)
 			count_error(shared, "own mapping not pmem");
 		if (pmem_unmap(addr + piece, piece) != 0)
 			count_error(shared, "partial unmap failed");
-		if (pmem_is_pmem(addr, piece) != 1 || pmem_is_pmem(addr + 2 * piece, 2 * piece) != 1)
+		if (pmem_is_pmem(addr, piece) != 1 ||
+		    pmem_is_pmem(addr + 2 * piece, 2 * piece) != 1)
 			count_error(shared, "remaining pieces not pmem");
 		if (pmem_is_pmem(addr, len) != 0)
 			count_error(shared, "range with a hole reads as pmem");
@@ -288,15 +289,15 @@ static void test_threads_mapping_devdax_and_querying_agree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registered_range_covers_exactly_its_bytes),
-		cmocka_unit_test(test_adjacent_ranges_cover_together_and_gaps_do_not),
-		cmocka_unit_test(test_removing_the_middle_splits_a_range),
-		cmocka_unit_test(test_removing_across_several_ranges_trims_the_ends),
-		cmocka_unit_test(test_registering_over_a_stale_range_replaces_it),
-		cmocka_unit_test(test_many_ranges_stay_sorted_and_searchable),
-		cmocka_unit_test(test_pmem_unmap_of_part_splits_and_rounds_to_pages),
-		cmocka_unit_test(test_threads_registering_splitting_and_querying_agree),
-		cmocka_unit_test(test_threads_mapping_devdax_and_querying_agree),
+	    cmocka_unit_test(test_registered_range_covers_exactly_its_bytes),
+	    cmocka_unit_test(test_adjacent_ranges_cover_together_and_gaps_do_not),
+	    cmocka_unit_test(test_removing_the_middle_splits_a_range),
+	    cmocka_unit_test(test_removing_across_several_ranges_trims_the_ends),
+	    cmocka_unit_test(test_registering_over_a_stale_range_replaces_it),
+	    cmocka_unit_test(test_many_ranges_stay_sorted_and_searchable),
+	    cmocka_unit_test(test_pmem_unmap_of_part_splits_and_rounds_to_pages),
+	    cmocka_unit_test(test_threads_registering_splitting_and_querying_agree),
+	    cmocka_unit_test(test_threads_mapping_devdax_and_querying_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
