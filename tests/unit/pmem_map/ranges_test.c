@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -251,6 +252,8 @@ static void run_threads(bool through_map_file)
 	assert_int_equal(pmem_range_register(shared.sentinel, 8 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
 
 	pthread_t writers[WRITERS], readers[READERS];
+	struct timespec begin, end;
+	clock_gettime(CLOCK_MONOTONIC, &begin);
 	for (int i = 0; i < READERS; i++)
 		assert_int_equal(pthread_create(&readers[i], NULL, reader, &shared), 0);
 	for (int i = 0; i < WRITERS; i++)
@@ -260,6 +263,13 @@ static void run_threads(bool through_map_file)
 	atomic_store(&shared.stop, 1);
 	for (int i = 0; i < READERS; i++)
 		pthread_join(readers[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double seconds = (double)(end.tv_sec - begin.tv_sec) + (end.tv_nsec - begin.tv_nsec) / 1e9;
+	printf("%s: %d writers x %d map/split/unmap rounds, %ld reader queries in %.2f s "
+	       "(%.0f queries/s)\n",
+	       through_map_file ? "pmem_map_file on fake devdax" : "registry", WRITERS, ROUNDS,
+	       (long)atomic_load(&shared.queries), seconds,
+	       (double)atomic_load(&shared.queries) / seconds);
 
 	int errors = atomic_load(&shared.errors);
 	if (errors != 0)
