@@ -6,6 +6,7 @@
  *   pmemfs-fuse DEVICE MOUNTPOINT [-f] [-d] [-o opts]
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,9 @@ static int run_loop(struct fuse_session *se, const struct fuse_cmdline_opts *cmd
 	if (!config)
 		return -ENOMEM;
 	fuse_loop_cfg_set_clone_fd(config, (unsigned)cmd->clone_fd);
-	fuse_loop_cfg_set_idle_threads(config, cmd->max_idle_threads);
+	/* UINT_MAX means "not given"; libfuse 3.14 warns if it is passed on. */
+	if (cmd->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(config, cmd->max_idle_threads);
 	fuse_loop_cfg_set_max_threads(config, cmd->max_threads);
 	ret = fuse_session_loop_mt(se, config);
 	fuse_loop_cfg_destroy(config);

@@ -123,9 +123,10 @@ fsck_clean() {
 	[ $status -eq 0 ] || fail "fsck.pmemfs -n $IMG: expected exit 0 (clean), got $status: $(cat "$WORK/fsck.log")"
 }
 
-# stat_tree DIR: one line per file with the fields that must survive a remount.
+# stat_tree DIR: one line per file with the fields that must survive a
+# remount or a copy: type, mode, uid, gid, size (not for directories, whose
+# size is file-system specific), mtime in ns, nlink, path.
 stat_tree() {
-	(cd "$1" && find . -printf '%p\n' | LC_ALL=C sort | while IFS= read -r p; do
-		stat -c '%n %f %u %g %s %y %h' -- "$p"
-	done)
+	(cd "$1" && find . -printf '%y %m %U %G %s %T@ %n %p\n' |
+		awk '$1 == "d" { $5 = "-" } { print }' | LC_ALL=C sort)
 }
