@@ -234,9 +234,8 @@ static void pmfs_fuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 /*
- * Open flags are kept in fi->fh for write().  The daemon is the only writer
- * of the device, so the page cache stays valid across opens (keep_cache);
- * direct maps invalidate it explicitly.
+ * The daemon is the only writer of the device, so the page cache stays
+ * valid across opens (keep_cache); direct maps invalidate it explicitly.
  */
 static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -250,7 +249,7 @@ static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (ret < 0)
 			return ret;
 	}
-	fi->fh = (uint64_t)(unsigned)fi->flags;
+	fi->fh = 0;
 	fi->keep_cache = 1;
 	return 0;
 }
@@ -279,7 +278,7 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 		reply_status(req, ret);
 		return;
 	}
-	fi->fh = (uint64_t)(unsigned)(fi->flags & ~O_TRUNC);
+	fi->fh = 0;
 	fi->keep_cache = 1;
 	fill_entry(pf, &st, &e);
 	if (fuse_reply_create(req, &e, fi) != 0)
@@ -315,17 +314,19 @@ static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		reply_status(req, ret);
 }
 
+/*
+ * O_APPEND is not passed on: the kernel holds the inode lock across a FUSE
+ * write and sets the offset to its i_size, which is exact because every
+ * change goes through it.  Appending here would also misplace page-cache
+ * writeback (fi->writepage) of a shared mapping opened with O_APPEND.
+ */
 static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 			    off_t off, struct fuse_file_info *fi)
 {
-	struct pmfs_fuse *pf = req_fuse(req);
-	unsigned flags = 0;
 	ssize_t ret;
 
-	/* With the writeback cache the kernel owns the file position. */
-	if (!pf->writeback_cache && (fi->fh & O_APPEND))
-		flags |= PMFS_WRITE_APPEND;
-	ret = pmfs_write(pf->fs, ino, buf, size, off, flags);
+	(void)fi;
+	ret = pmfs_write(req_fs(req), ino, buf, size, off, 0);
 	if (ret < 0)
 		reply_status(req, ret);
 	else
