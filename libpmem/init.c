@@ -87,10 +87,6 @@ struct pmem_funcs Pmem_funcs = {
 	.fence_after_nt = true,
 };
 
-/* Defined by part B (nd_region.c); weak so that this file links while
- * that one is being written.  Absent means "not known to be eADR". */
-bool pmem_auto_flush_all_regions(void) __attribute__((weak));
-
 static bool env_is(const char *name, const char *value)
 {
 	const char *text = getenv(name);
@@ -126,7 +122,7 @@ static bool choose_flush_needed(void)
 		pmem_log(3, "PMEM_NO_FLUSH=0: flushing CPU caches");
 		return true;
 	}
-	if (pmem_auto_flush_all_regions != NULL && pmem_auto_flush_all_regions()) {
+	if (pmem_auto_flush_all_regions()) {
 		pmem_log(3, "eADR: every region's persistence domain is cpu_cache, not flushing");
 		return false;
 	}
