@@ -5,9 +5,11 @@
  * counts and pins of calls in progress) and the hand-off to orphan.c when
  * the last reference to an unlinked inode goes away.
  *
- * Nodes of linked inodes stay cached when unreferenced: the directory index
- * and extent map they carry are what make lookups O(1); there is no
- * shrinker yet (memory grows with the number of inodes touched).
+ * Unreferenced nodes of directories stay cached: their index is what makes
+ * lookups O(1) and costs a scan to rebuild (no shrinker yet: memory grows
+ * with the number of directories touched).  Unreferenced nodes of other
+ * inodes are dropped at once, so the table holds about as many nodes as
+ * the kernel holds inodes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 #include "icache.h"
 #include "persist.h"
 
-#define ICACHE_BUCKETS 4096u
+#define ICACHE_BUCKETS 16384u
 
 struct icache_bucket {
 	pthread_mutex_t lock;
@@ -150,9 +152,16 @@ static void unhash(struct icache_bucket *b, struct pmfs_node *node)
  */
 static void release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs_node *node)
 {
-	bool free_inode = node->pins == 0 && node->lookups == 0 &&
-			  pmfs_inode_get(fs, node->ino)->nlink == 0 && !node->dying;
+	const struct pmfs_inode *di = pmfs_inode_get(fs, node->ino);
+	bool unused = node->pins == 0 && node->lookups == 0 && !node->dying;
+	bool free_inode = unused && di->nlink == 0;
 
+	if (unused && !free_inode && !S_ISDIR(di->mode)) {
+		unhash(b, node);
+		pthread_mutex_unlock(&b->lock);
+		node_destroy(node);
+		return;
+	}
 	if (!free_inode) {
 		pthread_mutex_unlock(&b->lock);
 		return;
