@@ -75,12 +75,12 @@ static void test_lookup_time_flat_from_1k_to_100k(void **state)
 	t100k = mean_lookup_time(env.fs, d, 100000, 20000, &rng);
 	printf("mean lookup: %.0f ns at 1k entries, %.0f ns at 100k entries (ratio %.2f)\n",
 	       t1k * 1e9, t100k * 1e9, t100k / t1k);
-	/* Flat: a scan of the directory would be ~100x slower at 100x the
-	 * entries.  What remains is the memory hierarchy: at 1k everything
-	 * is in cache, at 100k each lookup misses in the hash table, the
-	 * slot and the inode (measured 2-4x). */
-	if (t100k > 8 * t1k)
-		fail_msg("lookup time at 100k: expected < 8x the time at 1k (%.0f ns), found %.0f ns",
+	/* Flat: a scan of 100k slots (6 MiB) takes ~1 ms, >1000x a 1k
+	 * lookup.  What remains is the memory hierarchy: at 1k everything
+	 * is in cache, at 100k each lookup misses in the hash table, the slot,
+	 * the inode and the TLB (measured 2-9x depending on machine load). */
+	if (t100k > 20 * t1k)
+		fail_msg("lookup time at 100k: expected < 20x the time at 1k (%.0f ns), found %.0f ns",
 			 t1k * 1e9, t100k * 1e9);
 	/* the index is rebuilt from media after a remount */
 	core_remount(&env);
