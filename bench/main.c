@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,9 @@ struct results {
 	int ncases;
 	struct bench_case cases[MAX_CASES];
 	double ns[NLIBS][MAX_CASES][MAX_ROUNDS];
-	/* raw loops run in every worker: 2 samples per round */
-	double raw[MAX_CASES][2 * MAX_ROUNDS];
-	int nraw[MAX_CASES];
+	/* the raw loop, timed in every worker over that worker's memory */
+	double raw[NLIBS][MAX_CASES][MAX_ROUNDS];
+	bool has_raw[MAX_CASES];
 	char lib_path[NLIBS][PATH_MAX];
 };
 
@@ -108,7 +109,8 @@ static int run_worker(struct results *r, enum lib lib, int round, const char *ou
 			seen++;
 		} else if (sscanf(line, "raw %79s %lf", name, &ns) == 2 &&
 			   (c = case_index(r, name)) >= 0) {
-			r->raw[c][r->nraw[c]++] = ns;
+			r->raw[lib][c][round] = ns;
+			r->has_raw[c] = true;
 		}
 	}
 	if (in)
@@ -135,7 +137,7 @@ static int compare_double(const void *a, const void *b)
 
 static double median(const double *values, int n)
 {
-	double sorted[2 * MAX_ROUNDS];
+	double sorted[MAX_ROUNDS];
 
 	memcpy(sorted, values, (size_t)n * sizeof(double));
 	qsort(sorted, (size_t)n, sizeof(double), compare_double);
@@ -176,43 +178,77 @@ static int check_libraries(const struct results *r, const char *ours_dir)
  * strays, to tell a real difference from round-to-round noise. */
 static double relative_spread(const double *values, int n)
 {
-	double mid = median(values, n), dev[2 * MAX_ROUNDS];
+	double mid = median(values, n), dev[MAX_ROUNDS];
 
 	for (int i = 0; i < n; i++)
 		dev[i] = values[i] > mid ? values[i] - mid : mid - values[i];
 	return median(dev, n) / mid;
 }
 
-static void print_table(const struct results *r, int rounds)
+/*
+ * The ratios are medians of per-round ratios, not ratios of medians: the
+ * two workers of a round ran back to back, and the raw loop ran in the
+ * same process as the library it is compared with, over the same pages.
+ * That cancels what differs from one process to the next (on this VM the
+ * 32 MiB copy of one and the same library is 1.7 or 3.4 ms depending on
+ * where its pages landed).
+ */
+static double median_ratio(const double *num, const double *den, int rounds)
+{
+	double ratio[MAX_ROUNDS];
+
+	for (int i = 0; i < rounds; i++)
+		ratio[i] = num[i] / den[i];
+	return median(ratio, rounds);
+}
+
+/* The first field of /proc/loadavg: other work on the machine skews every
+ * figure, so each run says how busy the machine was. */
+static double load_average(void)
+{
+	FILE *file = fopen("/proc/loadavg", "r");
+	double load = -1;
+
+	if (file) {
+		if (fscanf(file, "%lf", &load) != 1)
+			load = -1;
+		fclose(file);
+	}
+	return load;
+}
+
+static void print_table(const struct results *r, int rounds, double load_before)
 {
 	int slower = 0, slower_beyond_noise = 0, under_raw = 0;
 
+	printf("load average (1 min): %.2f before, %.2f after\n", load_before, load_average());
 	printf("libpmem.so.1, PMDK: %s\n", r->lib_path[LIB_PMDK]);
 	printf("libpmem.so.1, ours: %s\n", r->lib_path[LIB_OURS]);
-	printf("raw loop: %s non-temporal stores + sfence; median of %d rounds per library\n\n",
+	printf("raw loop: %s non-temporal stores + sfence; %d rounds per library; ns/op are\n"
+	       "medians of rounds, ratios medians of per-round ratios\n\n",
 	       raw_isa() ? raw_isa() : "unavailable", rounds);
 	printf("| %-22s | %12s | %12s | %9s | %12s | %13s |\n", "case", "PMDK ns/op", "ours ns/op",
 	       "ours/PMDK", "raw ns/op", "ours % of raw");
-	printf("|%s|%s|%s|%s|%s|%s|\n", "------------------------", "--------------:",
-	       "--------------:", "----------:", "--------------:", "--------------:");
+	printf("|%s|%s|%s|%s|%s|%s|\n", "------------------------", "-------------:",
+	       "-------------:", "----------:", "-------------:", "--------------:");
 	for (int c = 0; c < r->ncases; c++) {
-		double pmdk = median(r->ns[LIB_PMDK][c], rounds);
-		double ours = median(r->ns[LIB_OURS][c], rounds);
+		const double *pmdk_ns = r->ns[LIB_PMDK][c], *ours_ns = r->ns[LIB_OURS][c];
+		double ratio = median_ratio(ours_ns, pmdk_ns, rounds);
 		char raw_col[32] = "", pct_col[32] = "";
 
-		if (r->nraw[c] > 0) {
-			double raw = median(r->raw[c], r->nraw[c]);
+		if (r->has_raw[c]) {
+			double pct = 100.0 * median_ratio(r->raw[LIB_OURS][c], ours_ns, rounds);
 
-			snprintf(raw_col, sizeof(raw_col), "%.1f", raw);
-			snprintf(pct_col, sizeof(pct_col), "%.1f %%", 100.0 * raw / ours);
-			under_raw += 100.0 * raw / ours < 95.0;
+			snprintf(raw_col, sizeof(raw_col), "%.1f",
+				 median(r->raw[LIB_OURS][c], rounds));
+			snprintf(pct_col, sizeof(pct_col), "%.1f %%", pct);
+			under_raw += pct < 95.0;
 		}
-		slower += ours > pmdk;
-		slower_beyond_noise +=
-		    ours / pmdk > 1.0 + relative_spread(r->ns[LIB_PMDK][c], rounds) +
-				      relative_spread(r->ns[LIB_OURS][c], rounds);
+		slower += ratio > 1.0;
+		slower_beyond_noise += ratio > 1.0 + relative_spread(pmdk_ns, rounds) +
+						   relative_spread(ours_ns, rounds);
 		printf("| %-22s | %12.1f | %12.1f | %9.3f | %12s | %13s |\n", r->cases[c].name,
-		       pmdk, ours, ours / pmdk, raw_col, pct_col);
+		       median(pmdk_ns, rounds), median(ours_ns, rounds), ratio, raw_col, pct_col);
 	}
 	printf("\ntarget ours/PMDK <= 1.00 in every case: %s (%d case(s) slower, %d of them by "
 	       "more than the two libraries' round-to-round spread)\n",
@@ -272,6 +308,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pmem_bench: --ours: no directory given for our libpmem.so.1\n");
 		return 2;
 	}
+	double load_before = load_average();
+
 	r.ncases = bench_cases(r.cases, MAX_CASES);
 	for (int round = 0; round < rounds; round++) {
 		for (int k = 0; k < NLIBS; k++) {
@@ -286,6 +324,6 @@ int main(int argc, char **argv)
 	}
 	if (check_libraries(&r, ours_dir) != 0)
 		return 1;
-	print_table(&r, rounds);
+	print_table(&r, rounds, load_before);
 	return 0;
 }
