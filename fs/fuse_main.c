@@ -61,7 +61,7 @@ static void log_mount_info(const char *device, const struct pmfs_mount_info *inf
 			      "%s was not unmounted cleanly: recovery replayed %u journal "
 			      "transactions and freed %u orphan inodes",
 			      device, info->journal_replayed, info->orphans_freed);
-	pmfs_fuse_log(PMFS_LOG_INFO, "mounted %s: %llu MiB, %s, alignment %llu KiB", device,
+	pmfs_fuse_log(PMFS_LOG_DEBUG, "mounted %s: %llu MiB, %s, alignment %llu KiB", device,
 		      (unsigned long long)(info->device_size >> 20),
 		      info->is_devdax ? "device-DAX" : "emulation file",
 		      (unsigned long long)(info->device_align >> 10));

@@ -119,8 +119,8 @@ unmount_fs() {
 # fsck_clean: fsck.pmemfs must find nothing to fix (exit 0).
 fsck_clean() {
 	local status=0
-	"$FSCK_PMEMFS" -n "$IMG" >"$WORK/fsck.log" 2>&1 || status=$?
-	[ $status -eq 0 ] || fail "fsck.pmemfs -n $IMG: expected exit 0 (clean), got $status: $(cat "$WORK/fsck.log")"
+	"$FSCK_PMEMFS" -n -f "$IMG" >"$WORK/fsck.log" 2>&1 || status=$?
+	[ $status -eq 0 ] || fail "fsck.pmemfs -n -f $IMG: expected exit 0 (clean), got $status: $(cat "$WORK/fsck.log")"
 }
 
 # stat_tree DIR: one line per file with the fields that must survive a
