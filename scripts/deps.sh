@@ -12,6 +12,8 @@ PKGS=(
 	clang libclang-rt-14-dev
 	# tools the integration tests drive
 	attr rsync sqlite3 fio acl file psmisc
+	# bench/fs/run.sh draws its plot with it
+	gnuplot-nox
 )
 
 missing=()
