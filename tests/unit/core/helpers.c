@@ -115,9 +115,6 @@ void fill_pattern(void *buf, size_t len, uint64_t seed, uint64_t off)
 	}
 }
 
-/* Weak until fs/fsck.c lands in the tree (it is written in parallel). */
-#pragma weak pmfs_fsck
-#pragma weak pmfs_fsck_report_free
 
 void core_fsck_clean(const char *path)
 {
@@ -125,10 +122,6 @@ void core_fsck_clean(const char *path)
 	struct pmfs_fsck_report rep;
 	int code;
 
-	if (!pmfs_fsck) {
-		fprintf(stderr, "note: pmfs_fsck not linked yet; %s not checked\n", path);
-		return;
-	}
 	code = pmfs_fsck(path, &opts, &rep);
 
 	if (code != PMFS_FSCK_CLEAN)

@@ -1,0 +1,436 @@
+/*
+ * crash_test.c - recovery at every persist point.  For each operation type
+ * the test prepares a state, then runs the operation with pmfs_fence_hook
+ * set so that the image is copied after every fence: each copy is exactly
+ * what a power failure at that point leaves (everything flushed and fenced
+ * so far; an emulation file in /dev/shm holds no unfenced store that a
+ * later fence would not also cover, and the hook runs right after the
+ * fence).  Every copy is then mounted (journal replay and orphan recovery
+ * run), its whole tree must equal the state before or the state after the
+ * operation, and fsck must find it clean.  The counts printed per
+ * operation are the fault-injection points exercised.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "persist.h"
+
+#define MiB (1024ULL * 1024)
+#define ROOT PMFS_ROOT_INO
+#define IMAGE_SIZE (16 * MiB)
+#define MAX_SNAPS 256
+
+static const char *image_path;
+static char *snaps[MAX_SNAPS];
+static unsigned nsnaps;
+static bool snap_overflow;
+
+static void snapshot_after_fence(void)
+{
+	int fd;
+	char *buf;
+
+	if (nsnaps == MAX_SNAPS) {
+		snap_overflow = true;
+		return;
+	}
+	buf = malloc(IMAGE_SIZE);
+	fd = open(image_path, O_RDONLY);
+	if (!buf || fd < 0 || pread(fd, buf, IMAGE_SIZE, 0) != (ssize_t)IMAGE_SIZE) {
+		snap_overflow = true;
+		free(buf);
+	} else {
+		snaps[nsnaps++] = buf;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- the whole-tree signature ------------------------------------------------ */
+
+struct sig {
+	char **lines;
+	unsigned n, cap;
+};
+
+static void sig_add(struct sig *s, const char *line)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->lines = realloc(s->lines, s->cap * sizeof(*s->lines));
+	}
+	s->lines[s->n++] = strdup(line);
+}
+
+struct names {
+	char name[64][256];
+	unsigned n;
+};
+
+static int collect(void *ctx, const char *name, const struct stat *st, uint64_t off)
+{
+	struct names *ns = ctx;
+
+	(void)st;
+	(void)off;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	if (ns->n == 64)
+		return 1;
+	snprintf(ns->name[ns->n++], 256, "%s", name);
+	return 0;
+}
+
+static uint64_t content_hash(struct pmfs *fs, pmfs_ino_t ino, uint64_t size)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char buf[65536];
+
+	for (uint64_t off = 0; off < size; off += sizeof(buf)) {
+		ssize_t n = pmfs_read(fs, ino, buf, sizeof(buf), (off_t)off);
+
+		if (n <= 0)
+			fail_msg("read inode %llu at %llu: expected data, found %zd",
+				 (unsigned long long)ino, (unsigned long long)off, n);
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, struct sig *s)
+{
+	struct names *ns = calloc(1, sizeof(*ns));
+
+	expect_ok(pmfs_readdir(fs, dir, 0, false, collect, ns));
+	for (unsigned i = 0; i < ns->n; i++) {
+		char line[1024], xl[256] = "", target[PMFS_SYMLINK_MAX + 1] = "";
+		char child[512];
+		struct stat st;
+		ssize_t xn;
+
+		expect_ok(pmfs_lookup(fs, dir, ns->name[i], &st));
+		pmfs_forget(fs, st.st_ino, 1);
+		snprintf(child, sizeof(child), "%s/%s", path, ns->name[i]);
+		xn = pmfs_listxattr(fs, st.st_ino, xl, sizeof(xl) - 1);
+		if (xn > 0)
+			for (ssize_t k = 0; k < xn; k++)
+				if (!xl[k])
+					xl[k] = ',';
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t tn = pmfs_readlink(fs, st.st_ino, target, sizeof(target) - 1);
+
+			target[tn > 0 ? tn : 0] = 0;
+		}
+		snprintf(line, sizeof(line), "%s ino=%llu mode=%o uid=%u nlink=%u size=%lld data=%016llx x=%.100s t=%.60s/%zu",
+			 child, (unsigned long long)st.st_ino, st.st_mode, st.st_uid,
+			 (unsigned)st.st_nlink, (long long)st.st_size,
+			 S_ISREG(st.st_mode) ? (unsigned long long)content_hash(fs, st.st_ino, (uint64_t)st.st_size) : 0ULL,
+			 xl, target, strlen(target));
+		sig_add(s, line);
+		if (S_ISDIR(st.st_mode))
+			walk(fs, st.st_ino, child, s);
+	}
+	free(ns);
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *signature(struct pmfs *fs)
+{
+	struct sig s = { 0 };
+	size_t len = 1, pos = 0;
+	char *out;
+	struct stat root = stat_of(fs, ROOT);
+	char line[128];
+
+	snprintf(line, sizeof(line), "/ nlink=%u", (unsigned)root.st_nlink);
+	sig_add(&s, line);
+	walk(fs, ROOT, "", &s);
+	qsort(s.lines, s.n, sizeof(*s.lines), cmp_lines);
+	for (unsigned i = 0; i < s.n; i++)
+		len += strlen(s.lines[i]) + 1;
+	out = malloc(len);
+	for (unsigned i = 0; i < s.n; i++) {
+		pos += (size_t)sprintf(out + pos, "%s\n", s.lines[i]);
+		free(s.lines[i]);
+	}
+	out[pos] = 0;
+	free(s.lines);
+	return out;
+}
+
+/* ---- the driver ----------------------------------------------------------------- */
+
+typedef void (*fs_fn)(struct pmfs *fs);
+
+static void crash_case(const char *name, fs_fn prepare, fs_fn op)
+{
+	struct core_env env;
+	char copy[160], *before, *after;
+	unsigned n_before = 0, n_after = 0;
+
+	core_setup(&env, "crash", IMAGE_SIZE, 1024);
+	if (prepare)
+		prepare(env.fs);
+	core_remount(&env); /* a clean start: DRAM state built from media */
+	before = signature(env.fs);
+	image_path = env.path;
+	nsnaps = 0;
+	snap_overflow = false;
+	pmfs_fence_hook = snapshot_after_fence;
+	op(env.fs);
+	pmfs_fence_hook = NULL;
+	after = signature(env.fs);
+	if (snap_overflow)
+		fail_msg("%s: more than %d persist points or a failed snapshot", name, MAX_SNAPS);
+	if (nsnaps == 0)
+		fail_msg("%s: expected at least one persist point, found none", name);
+	snprintf(copy, sizeof(copy), "%s.point", env.path);
+	for (unsigned i = 0; i < nsnaps; i++) {
+		struct pmfs_mount_info info;
+		struct pmfs *fs;
+		char *got;
+		int fd = open(copy, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		assert_true(fd >= 0);
+		assert_true(pwrite(fd, snaps[i], IMAGE_SIZE, 0) == (ssize_t)IMAGE_SIZE);
+		close(fd);
+		free(snaps[i]);
+		if (pmfs_mount(copy, NULL, &fs, &info))
+			fail_msg("%s: persist point %u: mount (recovery) failed", name, i);
+		got = signature(fs);
+		if (strcmp(got, before) == 0)
+			n_before++;
+		else if (strcmp(got, after) == 0)
+			n_after++;
+		else
+			fail_msg("%s: persist point %u of %u: expected the state before or after, found:\n%s\n--- before:\n%s\n--- after:\n%s",
+				 name, i, nsnaps, got, before, after);
+		free(got);
+		expect_ok(pmfs_unmount(fs));
+		core_fsck_clean(copy);
+	}
+	printf("%-28s %3u persist points: %3u recover to before, %3u to after\n", name, nsnaps,
+	       n_before, n_after);
+	if (n_after == 0)
+		fail_msg("%s: expected the last persist point to recover to after", name);
+	unlink(copy);
+	free(before);
+	free(after);
+	core_teardown(&env);
+}
+
+/* ---- operations ------------------------------------------------------------------ */
+
+static void write_n(struct pmfs *fs, pmfs_ino_t f, size_t len, off_t off, int seed)
+{
+	char *buf = malloc(len);
+
+	fill_pattern(buf, len, (uint64_t)seed, (uint64_t)off);
+	expect_eq(pmfs_write(fs, f, buf, len, off, 0), len);
+	free(buf);
+}
+
+static void prep_basic(struct pmfs *fs)
+{
+	pmfs_ino_t d1 = mk_dir(fs, ROOT, "d1"), d2 = mk_dir(fs, ROOT, "d2");
+	pmfs_ino_t f = mk_file(fs, ROOT, "f"), g = mk_file(fs, d1, "g");
+
+	mk_dir(fs, d1, "sub");
+	mk_dir(fs, d2, "other");
+	write_n(fs, f, 20000, 0, 1);
+	write_n(fs, g, 5000, 0, 2);
+	expect_ok(pmfs_symlink(fs, ROOT, "ln", "f", 0, 0, NULL));
+	expect_ok(pmfs_setxattr(fs, f, "user.k", "v", 1, 0));
+}
+
+static pmfs_ino_t ino_of(struct pmfs *fs, const char *name)
+{
+	pmfs_ino_t ino = lookup_ino(fs, ROOT, name);
+
+	assert_true(ino != 0);
+	return ino;
+}
+
+static void op_create(struct pmfs *fs) { mk_file(fs, ROOT, "new"); }
+static void op_mkdir(struct pmfs *fs) { mk_dir(fs, lookup_ino(fs, ROOT, "d1"), "newdir"); }
+static void op_symlink_long(struct pmfs *fs)
+{
+	char t[600];
+
+	memset(t, 'x', sizeof(t) - 1);
+	t[sizeof(t) - 1] = 0;
+	expect_ok(pmfs_symlink(fs, ROOT, "longlink", t, 0, 0, NULL));
+}
+static void op_link(struct pmfs *fs)
+{
+	expect_ok(pmfs_link(fs, ino_of(fs, "f"), lookup_ino(fs, ROOT, "d2"), "hard", NULL));
+}
+static void op_unlink(struct pmfs *fs) { expect_ok(pmfs_unlink(fs, ROOT, "f")); }
+static void op_rmdir(struct pmfs *fs) { expect_ok(pmfs_rmdir(fs, lookup_ino(fs, ROOT, "d1"), "sub")); }
+static void op_rename_over(struct pmfs *fs)
+{
+	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "g", ROOT, "f", 0));
+}
+static void op_rename_dir_cross(struct pmfs *fs)
+{
+	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", lookup_ino(fs, ROOT, "d2"),
+			      "moved", 0));
+}
+static void op_rename_exchange(struct pmfs *fs)
+{
+	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", ROOT, "f",
+			      PMFS_RENAME_EXCHANGE));
+}
+static void op_rename_dir_over_empty(struct pmfs *fs)
+{
+	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", lookup_ino(fs, ROOT, "d2"),
+			      "other", 0));
+}
+static void op_append(struct pmfs *fs) { write_n(fs, ino_of(fs, "f"), 30000, 20000, 3); }
+static void op_write_hole(struct pmfs *fs) { write_n(fs, ino_of(fs, "f"), 8192, 1 << 20, 4); }
+static void op_truncate_down(struct pmfs *fs)
+{
+	struct stat st = { .st_size = 3000 };
+
+	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_SIZE | PMFS_SET_MODE, NULL));
+}
+static void op_truncate_up(struct pmfs *fs)
+{
+	struct stat st = { .st_size = 100000 };
+
+	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_SIZE, NULL));
+}
+static void op_fallocate(struct pmfs *fs)
+{
+	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), 0, 16384, 200000));
+}
+static void op_punch(struct pmfs *fs)
+{
+	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 4096, 8192));
+}
+static void op_setxattr(struct pmfs *fs)
+{
+	expect_ok(pmfs_setxattr(fs, ino_of(fs, "f"), "user.new", "value", 5, XATTR_CREATE));
+}
+static void op_removexattr(struct pmfs *fs)
+{
+	expect_ok(pmfs_removexattr(fs, ino_of(fs, "f"), "user.k"));
+}
+static void op_chmod_chown(struct pmfs *fs)
+{
+	struct stat st = { .st_mode = 0600, .st_uid = 7 };
+
+	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_MODE | PMFS_SET_UID, NULL));
+}
+static void prep_full_dir_block(struct pmfs *fs)
+{
+	pmfs_ino_t d = mk_dir(fs, ROOT, "full");
+
+	for (int i = 0; i < 64; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "e%02d", i);
+		mk_file(fs, d, name);
+	}
+}
+static void op_create_new_dir_block(struct pmfs *fs)
+{
+	mk_file(fs, lookup_ino(fs, ROOT, "full"), "one-more");
+}
+static void prep_fragmented(struct pmfs *fs)
+{
+	pmfs_ino_t f = mk_file(fs, ROOT, "frag"), g = mk_file(fs, ROOT, "spacer");
+
+	for (int i = 0; i < 300; i++) {
+		write_n(fs, f, 4096, (off_t)i * 8192, 5);
+		write_n(fs, g, 4096, (off_t)i * 4096, 6);
+	}
+}
+static void op_fill_fragment_hole(struct pmfs *fs)
+{
+	write_n(fs, ino_of(fs, "frag"), 4096, 8192 * 150 + 4096, 7);
+}
+static void op_unlink_fragmented(struct pmfs *fs) { expect_ok(pmfs_unlink(fs, ROOT, "frag")); }
+static void op_unlink_open_then_forget(struct pmfs *fs)
+{
+	pmfs_ino_t f = ino_of(fs, "f");
+	struct stat st;
+
+	expect_ok(pmfs_lookup(fs, ROOT, "f", &st));
+	expect_ok(pmfs_unlink(fs, ROOT, "f"));
+	expect_ok(pmfs_forget(fs, f, 1));
+}
+
+#define CASE(prep, op)                                                                  \
+	static void test_crash_##op(void **state)                                        \
+	{                                                                                \
+		(void)state;                                                             \
+		crash_case(#op, prep, op);                                               \
+	}
+CASE(prep_basic, op_create)
+CASE(prep_basic, op_mkdir)
+CASE(prep_basic, op_symlink_long)
+CASE(prep_basic, op_link)
+CASE(prep_basic, op_unlink)
+CASE(prep_basic, op_rmdir)
+CASE(prep_basic, op_rename_over)
+CASE(prep_basic, op_rename_dir_cross)
+CASE(prep_basic, op_rename_exchange)
+CASE(prep_basic, op_rename_dir_over_empty)
+CASE(prep_basic, op_append)
+CASE(prep_basic, op_write_hole)
+CASE(prep_basic, op_truncate_down)
+CASE(prep_basic, op_truncate_up)
+CASE(prep_basic, op_fallocate)
+CASE(prep_basic, op_punch)
+CASE(prep_basic, op_setxattr)
+CASE(prep_basic, op_removexattr)
+CASE(prep_basic, op_chmod_chown)
+CASE(prep_basic, op_unlink_open_then_forget)
+CASE(prep_full_dir_block, op_create_new_dir_block)
+CASE(prep_fragmented, op_fill_fragment_hole)
+CASE(prep_fragmented, op_unlink_fragmented)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash_op_create),
+		cmocka_unit_test(test_crash_op_mkdir),
+		cmocka_unit_test(test_crash_op_symlink_long),
+		cmocka_unit_test(test_crash_op_link),
+		cmocka_unit_test(test_crash_op_unlink),
+		cmocka_unit_test(test_crash_op_rmdir),
+		cmocka_unit_test(test_crash_op_rename_over),
+		cmocka_unit_test(test_crash_op_rename_dir_cross),
+		cmocka_unit_test(test_crash_op_rename_exchange),
+		cmocka_unit_test(test_crash_op_rename_dir_over_empty),
+		cmocka_unit_test(test_crash_op_append),
+		cmocka_unit_test(test_crash_op_write_hole),
+		cmocka_unit_test(test_crash_op_truncate_down),
+		cmocka_unit_test(test_crash_op_truncate_up),
+		cmocka_unit_test(test_crash_op_fallocate),
+		cmocka_unit_test(test_crash_op_punch),
+		cmocka_unit_test(test_crash_op_setxattr),
+		cmocka_unit_test(test_crash_op_removexattr),
+		cmocka_unit_test(test_crash_op_chmod_chown),
+		cmocka_unit_test(test_crash_op_unlink_open_then_forget),
+		cmocka_unit_test(test_crash_op_create_new_dir_block),
+		cmocka_unit_test(test_crash_op_fill_fragment_hole),
+		cmocka_unit_test(test_crash_op_unlink_fragmented),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
