@@ -25,6 +25,17 @@ static struct pmem_range *Ranges;
 static size_t Ranges_count;
 static size_t Ranges_capacity;
 static atomic_size_t Ranges_published_count;
+/* Bumped (under the write lock) after every change; starts at 1 so that a
+ * thread's zeroed Last_hit never matches. */
+static atomic_ulong Ranges_generation = 1;
+
+/* The range that last answered 1 in this thread, valid while the
+ * generation is unchanged: repeated queries on one mapping (libpmemobj's
+ * pattern) then cost one atomic load and no shared-cache-line write. */
+static _Thread_local struct {
+	unsigned long generation;
+	uintptr_t start, end;
+} Last_hit;
 
 /* Index of the first range whose end lies above addr (the only candidate to
  * hold addr); Ranges_count if none.  Caller holds the lock. */
@@ -124,6 +135,7 @@ int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int r
 	Ranges[at] = range;
 	Ranges_count++;
 	atomic_store_explicit(&Ranges_published_count, Ranges_count, memory_order_release);
+	atomic_fetch_add_explicit(&Ranges_generation, 1, memory_order_release);
 	pthread_rwlock_unlock(&Ranges_lock);
 	return 0;
 }
@@ -136,6 +148,7 @@ void pmem_range_unregister(void *addr, size_t len)
 	pthread_rwlock_wrlock(&Ranges_lock);
 	remove_span(start, end);
 	atomic_store_explicit(&Ranges_published_count, Ranges_count, memory_order_release);
+	atomic_fetch_add_explicit(&Ranges_generation, 1, memory_order_release);
 	pthread_rwlock_unlock(&Ranges_lock);
 }
 
@@ -145,17 +158,25 @@ int pmem_range_is_pmem(const void *addr, size_t len)
 	if (len == 0 || atomic_load_explicit(&Ranges_published_count, memory_order_acquire) == 0)
 		return 0;
 	uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
+	unsigned long generation = atomic_load_explicit(&Ranges_generation, memory_order_acquire);
+	if (Last_hit.generation == generation && start >= Last_hit.start && end <= Last_hit.end)
+		return 1;
 
 	pthread_rwlock_rdlock(&Ranges_lock);
+	generation = atomic_load_explicit(&Ranges_generation, memory_order_relaxed);
 	int covered = 0;
 	size_t i = first_ending_above(start);
+	if (i < Ranges_count && Ranges[i].start <= start && Ranges[i].end >= end) {
+		covered = 1; /* the common case: one range holds it all */
+		Last_hit.generation = generation;
+		Last_hit.start = Ranges[i].start;
+		Last_hit.end = Ranges[i].end;
+	}
 	uintptr_t next = start;
-	while (i < Ranges_count && Ranges[i].start <= next) {
+	while (!covered && i < Ranges_count && Ranges[i].start <= next) {
 		next = Ranges[i].end; /* contiguous so far up to here */
-		if (next >= end) {
+		if (next >= end)
 			covered = 1;
-			break;
-		}
 		i++;
 	}
 	pthread_rwlock_unlock(&Ranges_lock);

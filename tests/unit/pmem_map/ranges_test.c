@@ -134,6 +134,26 @@ static void test_registering_over_a_stale_range_replaces_it(void **state)
 	munmap(base, 8 * PAGE);
 }
 
+/* pmem_is_pmem() remembers the last range that answered 1 in each thread;
+ * any change to the registry must make it look again. */
+static void test_remembered_answer_is_dropped_when_the_registry_changes(void **state)
+{
+	(void)state;
+	char *base = anon_pages(8);
+	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+	expect_pmem(base, 0, 8, 1); /* remembered */
+	pmem_range_unregister(base + 4 * PAGE, PAGE);
+	expect_pmem(base, 0, 8, 0);
+	expect_pmem(base, 4, 1, 0);
+	expect_pmem(base, 0, 4, 1); /* remembers the head */
+	pmem_range_unregister(base, 4 * PAGE);
+	expect_pmem(base, 0, 1, 0);
+	expect_pmem(base, 5, 3, 1);
+	pmem_range_unregister(base, 8 * PAGE);
+	expect_pmem(base, 5, 3, 0);
+	munmap(base, 8 * PAGE);
+}
+
 static void test_many_ranges_stay_sorted_and_searchable(void **state)
 {
 	(void)state;
@@ -304,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(test_removing_the_middle_splits_a_range),
 	    cmocka_unit_test(test_removing_across_several_ranges_trims_the_ends),
 	    cmocka_unit_test(test_registering_over_a_stale_range_replaces_it),
+	    cmocka_unit_test(test_remembered_answer_is_dropped_when_the_registry_changes),
 	    cmocka_unit_test(test_many_ranges_stay_sorted_and_searchable),
 	    cmocka_unit_test(test_pmem_unmap_of_part_splits_and_rounds_to_pages),
 	    cmocka_unit_test(test_threads_registering_splitting_and_querying_agree),
