@@ -37,9 +37,11 @@ void pmfs_extmap_free(struct pmfs_extmap *m)
 	free(m);
 }
 
+/* Never leaves m->e NULL: memcpy/memmove with a NULL pointer is undefined
+ * even for zero bytes. */
 static int reserve_ext(struct pmfs_extmap *m, uint32_t need)
 {
-	if (need <= m->cap)
+	if (need <= m->cap && m->e)
 		return 0;
 	uint32_t cap = m->cap ? m->cap : 16;
 	while (cap < need)
