@@ -58,7 +58,8 @@ void *pmem_map_fd(int fd, size_t len, const struct pmem_devdax *devdax)
 		enum pmem_range_kind kind =
 		    devdax != NULL ? PMEM_RANGE_DEVDAX : PMEM_RANGE_MAP_SYNC;
 		int region_id = devdax != NULL ? devdax->region_id : -1;
-		if (pmem_range_register(addr, len, kind, region_id) < 0) {
+		size_t align = devdax != NULL ? devdax->align : 0;
+		if (pmem_range_register(addr, len, kind, region_id, align) < 0) {
 			int saved_errno = errno;
 			munmap(addr, len);
 			errno = saved_errno;

@@ -99,10 +99,13 @@ struct pmem_range {
 	uintptr_t end; /* exclusive */
 	enum pmem_range_kind kind;
 	int region_id; /* devdax ranges: the nd region, else -1 */
+	size_t align;  /* devdax ranges: the device's alignment, else 0 */
 };
-/* Records [addr, addr+len); region_id as in struct pmem_range.  Entries it
- * overlaps are stale (the kernel just handed out this range) and go. */
-int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id);
+/* Records [addr, addr+len); region_id and align as in struct pmem_range.
+ * Entries it overlaps are stale (the kernel just handed out this range)
+ * and go. */
+int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id,
+			size_t align);
 /* Removes [addr, addr+len), splitting ranges that straddle it.  Never fails:
  * without memory for a split it forgets the tail too (reads as not pmem). */
 void pmem_range_unregister(void *addr, size_t len);

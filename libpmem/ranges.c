@@ -106,7 +106,8 @@ static void remove_span(uintptr_t start, uintptr_t end)
 	Ranges_count -= last - first;
 }
 
-int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id)
+int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int region_id,
+			size_t align)
 {
 	uintptr_t start = (uintptr_t)addr;
 	if (len == 0 || len > UINTPTR_MAX - start) {
@@ -114,7 +115,7 @@ int pmem_range_register(void *addr, size_t len, enum pmem_range_kind kind, int r
 		pmem_err("cannot register range %p + %zu", addr, len);
 		return -1;
 	}
-	struct pmem_range range = {start, start + len, kind, region_id};
+	struct pmem_range range = {start, start + len, kind, region_id, align};
 
 	pthread_rwlock_wrlock(&Ranges_lock);
 	/* Anything already here was munmap()ed behind our back: the kernel
@@ -199,6 +200,24 @@ int pmem_range_find(const void *addr, size_t len, struct pmem_range *found)
 	return ret;
 }
 
+/* A cut at point inside a devdax range must fall on the device's alignment:
+ * the kernel refuses to split such a mapping anywhere else (EINVAL). */
+static bool cut_allowed(uintptr_t point)
+{
+	size_t i = first_ending_above(point);
+	if (i == Ranges_count || Ranges[i].start >= point || Ranges[i].align == 0)
+		return true;
+	return point % Ranges[i].align == 0;
+}
+
+static bool unmap_cuts_allowed(uintptr_t start, uintptr_t end)
+{
+	pthread_rwlock_rdlock(&Ranges_lock);
+	bool allowed = cut_allowed(start) && cut_allowed(end);
+	pthread_rwlock_unlock(&Ranges_lock);
+	return allowed;
+}
+
 /* ---- PMEM_IS_PMEM_FORCE, read at the first pmem_is_pmem() call ----------- */
 enum is_pmem_mode { IS_PMEM_DETECT, IS_PMEM_ALWAYS, IS_PMEM_NEVER };
 static enum is_pmem_mode Is_pmem_mode;
@@ -232,9 +251,9 @@ PMEM_EXPORT int pmem_is_pmem(const void *addr, size_t len)
 /*
  * Forgets the range first and unmaps it second: the other order would let
  * another thread's new mapping at this address meet our stale entry.  The
- * length is rounded up to pages as munmap() does; addr must be page
- * aligned, checked before the registry changes so a refused munmap() leaves
- * it intact.
+ * length is rounded up to pages as munmap() does.  What munmap() would
+ * refuse (addr not page aligned, a devdax mapping cut off its alignment)
+ * is refused before the registry changes, so it stays true.
  */
 PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
 {
@@ -246,6 +265,15 @@ PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
 		return -1;
 	}
 	size_t rounded = len > SIZE_MAX - (page - 1) ? len : (len + page - 1) / page * page;
+	uintptr_t start = (uintptr_t)addr;
+	uintptr_t end = rounded > UINTPTR_MAX - start ? UINTPTR_MAX : start + rounded;
+	if (!unmap_cuts_allowed(start, end)) {
+		errno = EINVAL;
+		pmem_err("pmem_unmap %p + %zu: a device DAX mapping can only be split at "
+			 "multiples of its alignment",
+			 addr, len);
+		return -1;
+	}
 	pmem_range_unregister(addr, rounded);
 	if (munmap(addr, len) < 0) {
 		pmem_err("munmap %p + %zu: %s", addr, len, strerror(errno));

@@ -417,6 +417,22 @@ static void test_partial_unmap_of_devdax_splits_its_range(void **state)
 	assert_int_equal(pmem_is_pmem(addr + 6 * MIB, 1), 0);
 }
 
+static void test_unmap_off_device_alignment_is_einval_and_keeps_mapping(void **state)
+{
+	(void)state;
+	char *addr = pmem_map_file(FAKE_DEVICE, 0, 0, 0, NULL, NULL);
+	assert_non_null(addr);
+	errno = 0;
+	assert_int_equal(pmem_unmap(addr + 4096, 2 * MIB), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(pmem_unmap(addr, MIB), -1); /* the end cut is off alignment */
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(pmem_is_pmem(addr, FAKE_SIZE), 1);
+	addr[4096] = 1; /* still mapped */
+	assert_int_equal(pmem_unmap(addr, FAKE_SIZE), 0);
+}
+
 static void test_pmem_map_on_devdax_fd(void **state)
 {
 	(void)state;
@@ -473,6 +489,7 @@ int main(void)
 	    T(test_map_file_on_devdax_rejects_other_sizes_and_flags),
 	    T(test_deep_drain_on_devdax_writes_region_deep_flush),
 	    T(test_partial_unmap_of_devdax_splits_its_range),
+	    T(test_unmap_off_device_alignment_is_einval_and_keeps_mapping),
 	    T(test_pmem_map_on_devdax_fd),
 	};
 #undef T

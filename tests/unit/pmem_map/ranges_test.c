@@ -47,7 +47,7 @@ static void test_registered_range_covers_exactly_its_bytes(void **state)
 {
 	(void)state;
 	char *base = anon_pages(16);
-	assert_int_equal(pmem_range_register(base + PAGE, 10 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+	assert_int_equal(pmem_range_register(base + PAGE, 10 * PAGE, PMEM_RANGE_DEVDAX, -1, 0), 0);
 	expect_pmem(base, 1, 10, 1);
 	expect_pmem(base, 5, 1, 1);
 	assert_int_equal(pmem_is_pmem(base + PAGE, 10 * PAGE + 1), 0);
@@ -64,9 +64,11 @@ static void test_adjacent_ranges_cover_together_and_gaps_do_not(void **state)
 {
 	(void)state;
 	char *base = anon_pages(16);
-	assert_int_equal(pmem_range_register(base, 4 * PAGE, PMEM_RANGE_MAP_SYNC, -1), 0);
-	assert_int_equal(pmem_range_register(base + 4 * PAGE, 4 * PAGE, PMEM_RANGE_DEVDAX, 3), 0);
-	assert_int_equal(pmem_range_register(base + 9 * PAGE, 4 * PAGE, PMEM_RANGE_DEVDAX, 3), 0);
+	assert_int_equal(pmem_range_register(base, 4 * PAGE, PMEM_RANGE_MAP_SYNC, -1, 0), 0);
+	assert_int_equal(pmem_range_register(base + 4 * PAGE, 4 * PAGE, PMEM_RANGE_DEVDAX, 3, 0),
+			 0);
+	assert_int_equal(pmem_range_register(base + 9 * PAGE, 4 * PAGE, PMEM_RANGE_DEVDAX, 3, 0),
+			 0);
 	expect_pmem(base, 0, 8, 1);
 	expect_pmem(base, 2, 4, 1);
 	expect_pmem(base, 0, 13, 0); /* page 8 is a gap */
@@ -79,7 +81,7 @@ static void test_removing_the_middle_splits_a_range(void **state)
 {
 	(void)state;
 	char *base = anon_pages(8);
-	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, 5), 0);
+	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, 5, 0), 0);
 	pmem_range_unregister(base + 3 * PAGE, 2 * PAGE);
 	expect_pmem(base, 0, 3, 1);
 	expect_pmem(base, 3, 1, 0);
@@ -105,7 +107,7 @@ static void test_removing_across_several_ranges_trims_the_ends(void **state)
 	char *base = anon_pages(12);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(
-		    pmem_range_register(base + 3 * i * PAGE, 3 * PAGE, PMEM_RANGE_DEVDAX, i), 0);
+		    pmem_range_register(base + 3 * i * PAGE, 3 * PAGE, PMEM_RANGE_DEVDAX, i, 0), 0);
 	pmem_range_unregister(base + 2 * PAGE, 7 * PAGE); /* pages 2..8 */
 	expect_pmem(base, 0, 2, 1);
 	expect_pmem(base, 2, 7, 0);
@@ -122,8 +124,8 @@ static void test_registering_over_a_stale_range_replaces_it(void **state)
 {
 	(void)state;
 	char *base = anon_pages(8);
-	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, 1), 0);
-	assert_int_equal(pmem_range_register(base + 2 * PAGE, 2 * PAGE, PMEM_RANGE_MAP_SYNC, -1),
+	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, 1, 0), 0);
+	assert_int_equal(pmem_range_register(base + 2 * PAGE, 2 * PAGE, PMEM_RANGE_MAP_SYNC, -1, 0),
 			 0);
 	struct pmem_range found;
 	assert_int_equal(pmem_range_find(base + 2 * PAGE, PAGE, &found), 0);
@@ -140,7 +142,7 @@ static void test_remembered_answer_is_dropped_when_the_registry_changes(void **s
 {
 	(void)state;
 	char *base = anon_pages(8);
-	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, -1, 0), 0);
 	expect_pmem(base, 0, 8, 1); /* remembered */
 	pmem_range_unregister(base + 4 * PAGE, PAGE);
 	expect_pmem(base, 0, 8, 0);
@@ -163,7 +165,7 @@ static void test_many_ranges_stay_sorted_and_searchable(void **state)
 	for (size_t i = 0; i < count; i++) {
 		size_t slot = (i * 7) % count;
 		assert_int_equal(
-		    pmem_range_register(base + 2 * slot * PAGE, PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+		    pmem_range_register(base + 2 * slot * PAGE, PAGE, PMEM_RANGE_DEVDAX, -1, 0), 0);
 	}
 	for (size_t slot = 0; slot < count; slot++) {
 		expect_pmem(base, 2 * slot, 1, 1);
@@ -178,7 +180,7 @@ static void test_pmem_unmap_of_part_splits_and_rounds_to_pages(void **state)
 {
 	(void)state;
 	char *base = anon_pages(8);
-	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+	assert_int_equal(pmem_range_register(base, 8 * PAGE, PMEM_RANGE_DEVDAX, -1, 0), 0);
 	assert_int_equal(pmem_unmap(base + 2 * PAGE, 1), 0); /* one byte: one whole page */
 	expect_pmem(base, 0, 2, 1);
 	expect_pmem(base, 2, 1, 0);
@@ -216,7 +218,7 @@ static char *writer_map(struct shared *shared, size_t len)
 	char *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (addr == MAP_FAILED)
 		return NULL;
-	if (pmem_range_register(addr, len, PMEM_RANGE_DEVDAX, -1) < 0) {
+	if (pmem_range_register(addr, len, PMEM_RANGE_DEVDAX, -1, 0) < 0) {
 		munmap(addr, len);
 		return NULL;
 	}
@@ -269,7 +271,8 @@ static void run_threads(bool through_map_file)
 	struct shared shared = {.through_map_file = through_map_file};
 	shared.sentinel = anon_pages(8);
 	shared.never = anon_pages(1);
-	assert_int_equal(pmem_range_register(shared.sentinel, 8 * PAGE, PMEM_RANGE_DEVDAX, -1), 0);
+	assert_int_equal(pmem_range_register(shared.sentinel, 8 * PAGE, PMEM_RANGE_DEVDAX, -1, 0),
+			 0);
 
 	pthread_t writers[WRITERS], readers[READERS];
 	struct timespec begin, end;
@@ -311,7 +314,8 @@ static void test_threads_mapping_devdax_and_querying_agree(void **state)
 {
 	(void)state;
 	struct fake_sysfs fake;
-	fake_sysfs_create(&fake, 2 * ((size_t)1 << 20), 2 * ((size_t)1 << 20));
+	/* page-aligned device: the writers cut their mappings into quarters */
+	fake_sysfs_create(&fake, 2 * ((size_t)1 << 20), PAGE);
 	run_threads(true);
 	fake_sysfs_destroy(&fake);
 }
