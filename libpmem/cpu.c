@@ -14,17 +14,17 @@
 #include "cpu.h"
 
 /* CPUID bits, spelled here because gcc's and clang's cpuid.h differ. */
-#define LEAF1_EDX_CLFLUSH	(1u << 19)
-#define LEAF1_EDX_SSE2		(1u << 26)
-#define LEAF1_ECX_OSXSAVE	(1u << 27)
-#define LEAF1_ECX_AVX		(1u << 28)
-#define LEAF7_EBX_AVX2		(1u << 5)
-#define LEAF7_EBX_AVX512F	(1u << 16)
-#define LEAF7_EBX_CLFLUSHOPT	(1u << 23)
-#define LEAF7_EBX_CLWB		(1u << 24)
+#define LEAF1_EDX_CLFLUSH (1u << 19)
+#define LEAF1_EDX_SSE2 (1u << 26)
+#define LEAF1_ECX_OSXSAVE (1u << 27)
+#define LEAF1_ECX_AVX (1u << 28)
+#define LEAF7_EBX_AVX2 (1u << 5)
+#define LEAF7_EBX_AVX512F (1u << 16)
+#define LEAF7_EBX_CLFLUSHOPT (1u << 23)
+#define LEAF7_EBX_CLWB (1u << 24)
 
-#define XCR0_SSE_AVX	 0x06u /* XMM and YMM state */
-#define XCR0_AVX512	 0xe0u /* opmask, ZMM_Hi256, Hi16_ZMM state */
+#define XCR0_SSE_AVX 0x06u /* XMM and YMM state */
+#define XCR0_AVX512 0xe0u  /* opmask, ZMM_Hi256, Hi16_ZMM state */
 
 static uint64_t read_xcr0(void)
 {

@@ -11,8 +11,8 @@ struct pmem_cpu_features {
 	bool clflushopt;
 	bool clwb;
 	bool sse2;
-	bool avx2;	/* CPUID says so and the OS saves YMM state */
-	bool avx512f;	/* CPUID says so and the OS saves ZMM and opmask state */
+	bool avx2;    /* CPUID says so and the OS saves YMM state */
+	bool avx512f; /* CPUID says so and the OS saves ZMM and opmask state */
 };
 
 /* Runs CPUID (and XGETBV when OSXSAVE is set) and fills *features. */

@@ -13,10 +13,10 @@
 #define PMEM_CACHELINE 64
 
 enum pmem_flush_kind {
-	PMEM_FLUSH_NONE,	/* eADR or PMEM_NO_FLUSH=1: caches are persistent */
-	PMEM_FLUSH_CLFLUSH,	/* ordered, evicts the line */
-	PMEM_FLUSH_CLFLUSHOPT,	/* weakly ordered, evicts the line */
-	PMEM_FLUSH_CLWB,	/* weakly ordered, may keep the line */
+	PMEM_FLUSH_NONE,       /* eADR or PMEM_NO_FLUSH=1: caches are persistent */
+	PMEM_FLUSH_CLFLUSH,    /* ordered, evicts the line */
+	PMEM_FLUSH_CLFLUSHOPT, /* weakly ordered, evicts the line */
+	PMEM_FLUSH_CLWB,       /* weakly ordered, may keep the line */
 };
 
 static inline void pmem_line_clflush(uintptr_t line)

@@ -72,19 +72,19 @@ static void fence_empty(void)
  * calls us first.
  */
 struct pmem_funcs Pmem_funcs = {
-	.flush = flush_clflush,
-	.fence = fence_empty,
-	.memmove = pmem_memmove_generic,
-	.memset = pmem_memset_generic,
-	.flush_needed = true,
-	.has_hw_drain = false,
-	.movnt_threshold = MOVNT_THRESHOLD_DEFAULT,
-	.flush_name = "clflush",
-	.memcpy_name = "generic",
-	.deep_flush = flush_clflush,
-	.flush_kind = PMEM_FLUSH_CLFLUSH,
-	.drain_fences = false,
-	.fence_after_nt = true,
+    .flush = flush_clflush,
+    .fence = fence_empty,
+    .memmove = pmem_memmove_generic,
+    .memset = pmem_memset_generic,
+    .flush_needed = true,
+    .has_hw_drain = false,
+    .movnt_threshold = MOVNT_THRESHOLD_DEFAULT,
+    .flush_name = "clflush",
+    .memcpy_name = "generic",
+    .deep_flush = flush_clflush,
+    .flush_kind = PMEM_FLUSH_CLFLUSH,
+    .drain_fences = false,
+    .fence_after_nt = true,
 };
 
 static bool env_is(const char *name, const char *value)
@@ -196,8 +196,8 @@ static void init_once(void)
 
 	pmem_log_init();
 	pmem_cpu_detect(&cpu);
-	pmem_log(3, "cpu: clflush %d clflushopt %d clwb %d sse2 %d avx2 %d avx512f %d",
-		 cpu.clflush, cpu.clflushopt, cpu.clwb, cpu.sse2, cpu.avx2, cpu.avx512f);
+	pmem_log(3, "cpu: clflush %d clflushopt %d clwb %d sse2 %d avx2 %d avx512f %d", cpu.clflush,
+		 cpu.clflushopt, cpu.clwb, cpu.sse2, cpu.avx2, cpu.avx512f);
 
 	enum pmem_flush_kind cpu_kind = choose_flush(&cpu);
 	bool flush_needed = choose_flush_needed();

@@ -146,43 +146,43 @@ MEMOPS_INLINE void copy_short(char *d, const char *s, size_t len)
 /* ---- whole cache lines: d is 64-byte aligned ----------------------------- */
 
 /* One line; loads complete before stores so a line may overlap its source. */
-#define COPY_LINE(d, s, STORE)                                                 \
-	do {                                                                   \
-		vec_t v_[VECS_PER_LINE];                                       \
-		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                     \
-			v_[i_] = vec_loadu((s) + i_ * VEC_SIZE);               \
-		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                     \
-			STORE((d) + i_ * VEC_SIZE, v_[i_]);                    \
+#define COPY_LINE(d, s, STORE)                                                                     \
+	do {                                                                                       \
+		vec_t v_[VECS_PER_LINE];                                                           \
+		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                                         \
+			v_[i_] = vec_loadu((s) + i_ * VEC_SIZE);                                   \
+		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                                         \
+			STORE((d) + i_ * VEC_SIZE, v_[i_]);                                        \
 	} while (0)
 
-#define DEFINE_LINES(name, STORE)                                              \
-	MEMOPS_INLINE void name##_up(char *d, const char *s, size_t len)       \
-	{                                                                      \
-		for (; len >= BLOCK; len -= BLOCK, d += BLOCK, s += BLOCK) {   \
-			COPY_LINE(d, s, STORE);                                \
-			COPY_LINE(d + LINE, s + LINE, STORE);                  \
-			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);          \
-			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);          \
-		}                                                              \
-		for (; len >= LINE; len -= LINE, d += LINE, s += LINE)         \
-			COPY_LINE(d, s, STORE);                                \
-	}                                                                      \
-	/* d and s point past the end; copies len bytes below them. */        \
-	MEMOPS_INLINE void name##_down(char *d, const char *s, size_t len)     \
-	{                                                                      \
-		for (; len >= BLOCK; len -= BLOCK) {                           \
-			d -= BLOCK;                                            \
-			s -= BLOCK;                                            \
-			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);          \
-			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);          \
-			COPY_LINE(d + LINE, s + LINE, STORE);                  \
-			COPY_LINE(d, s, STORE);                                \
-		}                                                              \
-		for (; len >= LINE; len -= LINE) {                             \
-			d -= LINE;                                             \
-			s -= LINE;                                             \
-			COPY_LINE(d, s, STORE);                                \
-		}                                                              \
+#define DEFINE_LINES(name, STORE)                                                                  \
+	MEMOPS_INLINE void name##_up(char *d, const char *s, size_t len)                           \
+	{                                                                                          \
+		for (; len >= BLOCK; len -= BLOCK, d += BLOCK, s += BLOCK) {                       \
+			COPY_LINE(d, s, STORE);                                                    \
+			COPY_LINE(d + LINE, s + LINE, STORE);                                      \
+			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);                              \
+			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);                              \
+		}                                                                                  \
+		for (; len >= LINE; len -= LINE, d += LINE, s += LINE)                             \
+			COPY_LINE(d, s, STORE);                                                    \
+	}                                                                                          \
+	/* d and s point past the end; copies len bytes below them. */                             \
+	MEMOPS_INLINE void name##_down(char *d, const char *s, size_t len)                         \
+	{                                                                                          \
+		for (; len >= BLOCK; len -= BLOCK) {                                               \
+			d -= BLOCK;                                                                \
+			s -= BLOCK;                                                                \
+			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);                              \
+			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);                              \
+			COPY_LINE(d + LINE, s + LINE, STORE);                                      \
+			COPY_LINE(d, s, STORE);                                                    \
+		}                                                                                  \
+		for (; len >= LINE; len -= LINE) {                                                 \
+			d -= LINE;                                                                 \
+			s -= LINE;                                                                 \
+			COPY_LINE(d, s, STORE);                                                    \
+		}                                                                                  \
 	}
 
 DEFINE_LINES(lines_temporal, vec_store)
@@ -193,8 +193,7 @@ DEFINE_LINES(lines_nt, vec_stream)
  * lines; the partial first and last lines always use ordinary stores and
  * are flushed here when nt (the caller flushes everything otherwise).
  */
-MEMOPS_INLINE void move_long(char *d, const char *s, size_t len, int nt,
-			     enum pmem_flush_kind kind)
+MEMOPS_INLINE void move_long(char *d, const char *s, size_t len, int nt, enum pmem_flush_kind kind)
 {
 	if ((uintptr_t)d - (uintptr_t)s >= len) {
 		size_t head = (size_t)(-(uintptr_t)d & (LINE - 1));
@@ -298,23 +297,23 @@ MEMOPS_INLINE void set_short(char *d, int c, size_t len)
 	}
 }
 
-#define SET_LINE(d, v, STORE)                                                  \
-	do {                                                                   \
-		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                     \
-			STORE((d) + i_ * VEC_SIZE, v);                         \
+#define SET_LINE(d, v, STORE)                                                                      \
+	do {                                                                                       \
+		for (int i_ = 0; i_ < VECS_PER_LINE; i_++)                                         \
+			STORE((d) + i_ * VEC_SIZE, v);                                             \
 	} while (0)
 
-#define DEFINE_SET_LINES(name, STORE)                                          \
-	MEMOPS_INLINE void name(char *d, vec_t v, size_t len)                  \
-	{                                                                      \
-		for (; len >= BLOCK; len -= BLOCK, d += BLOCK) {               \
-			SET_LINE(d, v, STORE);                                 \
-			SET_LINE(d + LINE, v, STORE);                          \
-			SET_LINE(d + 2 * LINE, v, STORE);                      \
-			SET_LINE(d + 3 * LINE, v, STORE);                      \
-		}                                                              \
-		for (; len >= LINE; len -= LINE, d += LINE)                    \
-			SET_LINE(d, v, STORE);                                 \
+#define DEFINE_SET_LINES(name, STORE)                                                              \
+	MEMOPS_INLINE void name(char *d, vec_t v, size_t len)                                      \
+	{                                                                                          \
+		for (; len >= BLOCK; len -= BLOCK, d += BLOCK) {                                   \
+			SET_LINE(d, v, STORE);                                                     \
+			SET_LINE(d + LINE, v, STORE);                                              \
+			SET_LINE(d + 2 * LINE, v, STORE);                                          \
+			SET_LINE(d + 3 * LINE, v, STORE);                                          \
+		}                                                                                  \
+		for (; len >= LINE; len -= LINE, d += LINE)                                        \
+			SET_LINE(d, v, STORE);                                                     \
 	}
 
 DEFINE_SET_LINES(set_lines_temporal, vec_store)

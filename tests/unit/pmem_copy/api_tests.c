@@ -4,11 +4,11 @@
  * binary with PMEM_LOG_LEVEL=3 and PMEM_LOG_FILE=<dir>/pmem_copy_api.log-
  * (the trailing '-' asks for the process id to be appended).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,12 +164,12 @@ static void test_log_file_records_chosen_paths_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_check_version_accepts_this_and_older_minor),
-		cmocka_unit_test(test_check_version_rejects_other_major),
-		cmocka_unit_test(test_check_version_rejects_newer_minor),
-		cmocka_unit_test(test_invalid_flags_set_einval_and_store_nothing),
-		cmocka_unit_test(test_errormsg_is_per_thread),
-		cmocka_unit_test(test_log_file_records_chosen_paths_and_errors),
+	    cmocka_unit_test(test_check_version_accepts_this_and_older_minor),
+	    cmocka_unit_test(test_check_version_rejects_other_major),
+	    cmocka_unit_test(test_check_version_rejects_newer_minor),
+	    cmocka_unit_test(test_invalid_flags_set_einval_and_store_nothing),
+	    cmocka_unit_test(test_errormsg_is_per_thread),
+	    cmocka_unit_test(test_log_file_records_chosen_paths_and_errors),
 	};
 	return cmocka_run_group_tests_name("pmem_copy_api", tests, NULL, NULL);
 }

@@ -9,10 +9,10 @@
  * cannot prove the property, but byte-wise copies fail it reliably
  * (checked by hand with a byte-loop writer while writing it).
  */
+#include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +50,8 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static const unsigned Flags[] = {0, PMEM_F_MEM_NONTEMPORAL, PMEM_F_MEM_TEMPORAL,
-				 PMEM_F_MEM_NOFLUSH, PMEM_F_MEM_NODRAIN};
+static const unsigned Flags[] = {0, PMEM_F_MEM_NONTEMPORAL, PMEM_F_MEM_TEMPORAL, PMEM_F_MEM_NOFLUSH,
+				 PMEM_F_MEM_NODRAIN};
 
 static void run_race(int use_memset)
 {
@@ -66,7 +66,8 @@ static void run_race(int use_memset)
 
 	pthread_t thread;
 	assert_int_equal(pthread_create(&thread, NULL, reader, &r), 0);
-	for (unsigned round = 0; round < ROUNDS && !__atomic_load_n(&r.torn, __ATOMIC_ACQUIRE); round++) {
+	for (unsigned round = 0; round < ROUNDS && !__atomic_load_n(&r.torn, __ATOMIC_ACQUIRE);
+	     round++) {
 		unsigned flags = Flags[round % (sizeof(Flags) / sizeof(*Flags))];
 		/* 8-aligned starts that are not 16/32/64-aligned, and lengths
 		 * from one field to the whole region, on both sides of the

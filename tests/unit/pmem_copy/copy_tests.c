@@ -5,9 +5,9 @@
  * both directions.  Destination and source sit against PROT_NONE guard
  * pages, so a stray load or store faults instead of passing unseen.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 #include "paths_tests.h"
 #include "variants.h"
 
-#define SPAN 8192 /* two pages */
+#define SPAN 8192      /* two pages */
 #define SHORT_MAX 1100 /* past 8 AVX-512 vectors and a few 4-line blocks */
 
 struct copy_fixture {
@@ -48,8 +48,8 @@ static void fixture_free(struct copy_fixture *f)
 
 /* Checks dst window [lo, hi) of the fixture: canary outside [at, at+len),
  * src inside; then restores the canary there. */
-static void check_window(struct copy_fixture *f, const char *what, size_t lo, size_t hi,
-			 size_t at, const char *src, size_t len)
+static void check_window(struct copy_fixture *f, const char *what, size_t lo, size_t hi, size_t at,
+			 const char *src, size_t len)
 {
 	char *d = f->dst.data;
 	long bad = first_difference(d + lo, f->canary + lo, at - lo);
@@ -95,11 +95,12 @@ void test_memcpy_every_head_and_tail_misalignment(void **state)
 				const char *src = source_for(f, len, sm, (int)((head + tail) & 1));
 				char *dst = f->dst.data + head;
 				void *ret = v[i].fn(dst, src, len, v[i].flags);
-				snprintf(what, sizeof(what), "%s head %zu tail %zu src misalign %zu",
-					 v[i].name, head, tail, sm);
+				snprintf(what, sizeof(what),
+					 "%s head %zu tail %zu src misalign %zu", v[i].name, head,
+					 tail, sm);
 				if (ret != dst)
-					fail_msg("%s: returned %p, expected the destination %p", what,
-						 ret, (void *)dst);
+					fail_msg("%s: returned %p, expected the destination %p",
+						 what, ret, (void *)dst);
 				check_window(f, what, 0, SPAN, head, src, len);
 			}
 		}
@@ -123,7 +124,8 @@ void test_memcpy_every_short_length_and_alignment(void **state)
 				size_t at[2] = {a, SPAN - len - a};
 				for (int p = 0; p < 2; p++) {
 					size_t lo = at[p] >= 64 ? at[p] - 64 : 0;
-					size_t hi = at[p] + len + 64 <= SPAN ? at[p] + len + 64 : SPAN;
+					size_t hi =
+					    at[p] + len + 64 <= SPAN ? at[p] + len + 64 : SPAN;
 					v[i].fn(f->dst.data + at[p], src, len, v[i].flags);
 					snprintf(what, sizeof(what), "%s len %zu at offset %zu",
 						 v[i].name, len, at[p]);
@@ -135,12 +137,12 @@ void test_memcpy_every_short_length_and_alignment(void **state)
 	fixture_free(f);
 }
 
-static const size_t Overlap_shifts[] = {1,  2,  3,  7,   8,   9,   15,  16,  17,  31,  32,
-					 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511,
-					 512, 513, 1000, 2047, 4095};
-static const size_t Overlap_lengths[] = {1,   2,   7,   8,   9,   15,  16,   17,   31,  32,
-					  33,  63,  64,  65,  100, 127, 128,  129,  255, 256,
-					  257, 511, 512, 513, 700, 1024, 2048, 3000, 4000};
+static const size_t Overlap_shifts[] = {1,   2,	  3,   7,   8,	 9,   15,   16,	  17,
+					31,  32,  33,  63,  64,	 65,  127,  128,  129,
+					255, 256, 257, 511, 512, 513, 1000, 2047, 4095};
+static const size_t Overlap_lengths[] = {1,   2,   7,	8,   9,	  15,	16,   17,   31,	 32,
+					 33,  63,  64,	65,  100, 127,	128,  129,  255, 256,
+					 257, 511, 512, 513, 700, 1024, 2048, 3000, 4000};
 static const size_t Overlap_starts[] = {0, 1, 8, 13, 40, 63};
 
 void test_memmove_overlapping_both_directions(void **state)
@@ -155,28 +157,35 @@ void test_memmove_overlapping_both_directions(void **state)
 		if (strncmp(v[i].name, "pmem_memmove", 12) != 0)
 			continue;
 		for (size_t s = 0; s < sizeof(Overlap_shifts) / sizeof(*Overlap_shifts); s++)
-		for (size_t l = 0; l < sizeof(Overlap_lengths) / sizeof(*Overlap_lengths); l++)
-		for (size_t o = 0; o < sizeof(Overlap_starts) / sizeof(*Overlap_starts); o++)
-		for (int down = 0; down < 2; down++) {
-			size_t shift = Overlap_shifts[s], len = Overlap_lengths[l];
-			size_t lowest = 64 + Overlap_starts[o];
-			if (lowest + shift + len > SPAN)
-				continue;
-			/* dst above src (copies downward) or below it (upward) */
-			size_t src_at = down ? lowest : lowest + shift;
-			size_t dst_at = down ? lowest + shift : lowest;
-			char *d = f->dst.data;
-			memcpy(expect, d, SPAN);
-			memmove(expect + dst_at, expect + src_at, len);
-			v[i].fn(d + dst_at, d + src_at, len, v[i].flags);
-			long bad = first_difference(d, expect, SPAN);
-			if (bad >= 0)
-				fail_msg("%s: move of %zu bytes from offset %zu to %zu: byte at "
-					 "offset %ld expected 0x%02x, found 0x%02x",
-					 v[i].name, len, src_at, dst_at, bad,
-					 (unsigned char)expect[bad], (unsigned char)d[bad]);
-			memcpy(d, f->canary, SPAN);
-		}
+			for (size_t l = 0; l < sizeof(Overlap_lengths) / sizeof(*Overlap_lengths);
+			     l++)
+				for (size_t o = 0;
+				     o < sizeof(Overlap_starts) / sizeof(*Overlap_starts); o++)
+					for (int down = 0; down < 2; down++) {
+						size_t shift = Overlap_shifts[s],
+						       len = Overlap_lengths[l];
+						size_t lowest = 64 + Overlap_starts[o];
+						if (lowest + shift + len > SPAN)
+							continue;
+						/* dst above src (copies downward) or below it
+						 * (upward) */
+						size_t src_at = down ? lowest : lowest + shift;
+						size_t dst_at = down ? lowest + shift : lowest;
+						char *d = f->dst.data;
+						memcpy(expect, d, SPAN);
+						memmove(expect + dst_at, expect + src_at, len);
+						v[i].fn(d + dst_at, d + src_at, len, v[i].flags);
+						long bad = first_difference(d, expect, SPAN);
+						if (bad >= 0)
+							fail_msg("%s: move of %zu bytes from "
+								 "offset %zu to %zu: byte at "
+								 "offset %ld expected 0x%02x, "
+								 "found 0x%02x",
+								 v[i].name, len, src_at, dst_at,
+								 bad, (unsigned char)expect[bad],
+								 (unsigned char)d[bad]);
+						memcpy(d, f->canary, SPAN);
+					}
 	}
 	test_free(expect);
 	fixture_free(f);

@@ -5,10 +5,10 @@
  * compiler's __builtin_cpu_supports (which also checks XCR0) and raw
  * CPUID, not libpmem's cpu.c.
  */
+#include <cpuid.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
-#include <cpuid.h>
 #include <stdlib.h>
 #include <string.h>
 

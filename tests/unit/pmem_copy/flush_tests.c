@@ -5,9 +5,9 @@
  * of a line outside the range: the pages around the buffer are PROT_NONE
  * and CLFLUSH/CLFLUSHOPT/CLWB fault on them like a load would.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <sys/uio.h>
 
 #include <cmocka.h>
@@ -45,10 +45,10 @@ void test_persist_iov_flushes_every_range(void **state)
 	struct guarded g;
 	guarded_alloc(&g, SPAN / 4096);
 	struct iovec iov[4] = {
-		{g.data, 1},
-		{g.data + 100, 4000},
-		{g.data + SPAN - 1, 1},
-		{g.data + 7, 0},
+	    {g.data, 1},
+	    {g.data + 100, 4000},
+	    {g.data + SPAN - 1, 1},
+	    {g.data + 7, 0},
 	};
 	/* Faults (and fails) if any range's flush strays past the guards. */
 	pmem_persist_iov(iov, 4);

@@ -1,9 +1,9 @@
 /*
  * guard.c - guard-page buffers and byte patterns for the pmem_copy tests.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>

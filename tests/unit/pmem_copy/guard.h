@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 struct guarded {
-	char *map;   /* the whole mapping, guards included */
+	char *map; /* the whole mapping, guards included */
 	size_t map_len;
-	char *data;  /* the usable pages, between the guards */
+	char *data; /* the usable pages, between the guards */
 	size_t len;
 };
 

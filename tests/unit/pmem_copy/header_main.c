@@ -3,9 +3,9 @@
  * (compared at run time across two translation units), and both headers
  * compile together (header_both.c).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -13,11 +13,11 @@
 
 int header_both_compiled(void);
 
-#define SAME(field, fmt)                                                                   \
-	do {                                                                               \
-		if (ours.field != pmdk.field)                                              \
-			fail_msg(#field ": PMDK's header has " fmt ", ours has " fmt,      \
-				 pmdk.field, ours.field);                                  \
+#define SAME(field, fmt)                                                                           \
+	do {                                                                                       \
+		if (ours.field != pmdk.field)                                                      \
+			fail_msg(#field ": PMDK's header has " fmt ", ours has " fmt, pmdk.field,  \
+				 ours.field);                                                      \
 	} while (0)
 
 static void test_header_constants_equal_pmdk(void **state)
@@ -52,8 +52,8 @@ static void test_headers_compile_together(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_constants_equal_pmdk),
-		cmocka_unit_test(test_headers_compile_together),
+	    cmocka_unit_test(test_header_constants_equal_pmdk),
+	    cmocka_unit_test(test_headers_compile_together),
 	};
 	return cmocka_run_group_tests_name("pmem_copy_header", tests, NULL, NULL);
 }

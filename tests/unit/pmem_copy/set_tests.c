@@ -3,9 +3,9 @@
  * requested bytes: every head and tail misalignment over two pages and
  * every short length at every alignment, against PROT_NONE guard pages.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,8 +40,8 @@ static void check_set(char *d, const char *canary, const char *what, size_t lo, 
 			 (unsigned char)d[lo + (size_t)bad]);
 	bad = first_not(d + at, len, (char)c);
 	if (bad >= 0)
-		fail_msg("%s: byte %ld: expected 0x%02x, found 0x%02x", what, bad,
-			 (unsigned char)c, (unsigned char)d[at + (size_t)bad]);
+		fail_msg("%s: byte %ld: expected 0x%02x, found 0x%02x", what, bad, (unsigned char)c,
+			 (unsigned char)d[at + (size_t)bad]);
 	bad = first_difference(d + at + len, canary + at + len, hi - at - len);
 	if (bad >= 0)
 		fail_msg("%s: byte %ld after the destination changed (expected 0x%02x, found "
@@ -72,8 +72,8 @@ void test_memset_every_head_and_tail_misalignment(void **state)
 				snprintf(what, sizeof(what), "%s head %zu tail %zu value 0x%02x",
 					 v[i].name, head, tail, c);
 				if (ret != g.data + head)
-					fail_msg("%s: returned %p, expected the destination %p", what,
-						 ret, (void *)(g.data + head));
+					fail_msg("%s: returned %p, expected the destination %p",
+						 what, ret, (void *)(g.data + head));
 				check_set(g.data, canary, what, 0, SPAN, head, len, c);
 			}
 		}
@@ -101,7 +101,8 @@ void test_memset_every_short_length_and_alignment(void **state)
 				int c = (int)((len + a * 3) & 0xff);
 				for (int p = 0; p < 2; p++) {
 					size_t lo = at[p] >= 64 ? at[p] - 64 : 0;
-					size_t hi = at[p] + len + 64 <= SPAN ? at[p] + len + 64 : SPAN;
+					size_t hi =
+					    at[p] + len + 64 <= SPAN ? at[p] + len + 64 : SPAN;
 					v[i].fn(g.data + at[p], c, len, v[i].flags);
 					snprintf(what, sizeof(what), "%s len %zu at offset %zu",
 						 v[i].name, len, at[p]);
