@@ -296,7 +296,10 @@ ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len,
 		zero_tail(fs, m, si.size, pos + written);
 		n = write_some(fs, tx, m, &si, (const char *)buf + written, len - written,
 			       pos + written, &nospc, &err);
-		if (n == 0) {
+		if (n == 0 || err) {
+			/* an edit that failed half-way may have logged part of
+			 * the map: never commit it.  Nothing of this tx is
+			 * exposed; earlier txs stay. */
 			pmfs_tx_abort(tx);
 			pmfs_node_drop_caches(node);
 			break;
@@ -392,7 +395,7 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 		struct pmfs_extmap *m;
 		struct pmfs_inode si;
 		bool any = false;
-		int err;
+		int err, nospc = 0;
 
 		pmfs_inode_stage(fs, node->ino, &si);
 		err = pmfs_extmap_get(fs, node, &m);
@@ -405,8 +408,8 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			}
 			if (run > end - lblk)
 				run = end - lblk;
-			err = alloc_run(fs, tx, m, lblk, run, &pblk, &got);
-			if (err)
+			nospc = alloc_run(fs, tx, m, lblk, run, &pblk, &got);
+			if (nospc)
 				break;
 			/* unreferenced until commit; the fence below orders it */
 			pm_set(pmfs_block(fs, pblk), 0, got * BS);
@@ -414,26 +417,27 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			any = true;
 			lblk += got;
 		}
-		if (any && (!err || err == -ENOSPC)) {
-			int cerr;
-
-			pm_fence();
-			pmfs_touch_c(&si);
-			cerr = pmfs_inode_log(fs, tx, node->ino, &si);
-			if (!cerr)
-				cerr = pmfs_tx_commit(tx);
-			else
-				pmfs_tx_abort(tx);
-			if (cerr) {
-				pmfs_node_drop_caches(node);
-				return cerr;
-			}
-		} else {
+		if (err || !any) {
+			/* a failed map edit may be half logged: drop the tx */
 			pmfs_tx_abort(tx);
 			pmfs_node_drop_caches(node);
+			return err ? err : nospc;
 		}
-		if (err)
+		/* what fit is kept even when space ran out: zeroed blocks
+		 * inside or past EOF read as zeros, a consistent state */
+		pm_fence();
+		pmfs_touch_c(&si);
+		err = pmfs_inode_log(fs, tx, node->ino, &si);
+		if (!err)
+			err = pmfs_tx_commit(tx);
+		else
+			pmfs_tx_abort(tx);
+		if (err) {
+			pmfs_node_drop_caches(node);
 			return err;
+		}
+		if (nospc)
+			return nospc;
 	}
 	return 0;
 }
