@@ -41,14 +41,14 @@ struct results {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pmem_bench [--rounds N] [--ours DIR] [--dir DIR] [--mib-per-case M]\n"
+		"usage: pmem_bench [--rounds N] [--ours DIR] [--dir DIR] [--ms-per-case MS]\n"
 		"Times pmem_memcpy_persist, pmem_memset_persist (64 B .. 32 MiB) and an\n"
 		"8-byte store plus pmem_persist on PMDK's libpmem.so.1 (the system one)\n"
 		"and on ours (DIR/libpmem.so.1), alternating, and prints the medians.\n"
 		"  --rounds N        rounds per library (default 7, at most %d)\n"
 		"  --ours DIR        directory holding our libpmem.so.1 (default %s)\n"
 		"  --dir DIR         where the mapped file lives (default /dev/shm)\n"
-		"  --mib-per-case M  bytes each case writes per round (default 256 MiB)\n"
+		"  --ms-per-case MS  time each case is measured per round (default 150)\n"
 		"  --help            this text\n",
 		MAX_ROUNDS, BENCH_OURS_DIR[0] ? BENCH_OURS_DIR : "none: required");
 }
@@ -63,9 +63,9 @@ static int case_index(const struct results *r, const char *name)
 
 /* Runs one worker with lib's environment and reads its figures. */
 static int run_worker(struct results *r, enum lib lib, int round, const char *ours_dir,
-		      const char *dir, size_t mib)
+		      const char *dir, unsigned ms)
 {
-	char line[PATH_MAX + 64], name[80], mib_arg[32];
+	char line[PATH_MAX + 64], name[80], ms_arg[32];
 	int fds[2], status, seen = 0;
 	FILE *in;
 	pid_t pid;
@@ -74,7 +74,7 @@ static int run_worker(struct results *r, enum lib lib, int round, const char *ou
 		fprintf(stderr, "pmem_bench: pipe: %s\n", strerror(errno));
 		return -1;
 	}
-	snprintf(mib_arg, sizeof(mib_arg), "%zu", mib);
+	snprintf(ms_arg, sizeof(ms_arg), "%u", ms);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "pmem_bench: fork: %s\n", strerror(errno));
@@ -88,8 +88,8 @@ static int run_worker(struct results *r, enum lib lib, int round, const char *ou
 		else
 			unsetenv("LD_LIBRARY_PATH");
 		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
-		execl("/proc/self/exe", "pmem_bench", "--worker", "--dir", dir, "--mib-per-case",
-		      mib_arg, (char *)NULL);
+		execl("/proc/self/exe", "pmem_bench", "--worker", "--dir", dir, "--ms-per-case",
+		      ms_arg, (char *)NULL);
 		fprintf(stderr, "pmem_bench: exec /proc/self/exe: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -186,12 +186,13 @@ static double relative_spread(const double *values, int n)
 }
 
 /*
- * The ratios are medians of per-round ratios, not ratios of medians: the
- * two workers of a round ran back to back, and the raw loop ran in the
- * same process as the library it is compared with, over the same pages.
- * That cancels what differs from one process to the next (on this VM the
- * 32 MiB copy of one and the same library is 1.7 or 3.4 ms depending on
- * where its pages landed).
+ * "ours % of raw" is a median of per-worker ratios, not a ratio of
+ * medians: the raw loop ran in the same process as the library it is
+ * compared with, over the same pages, and pairing them cancels what
+ * differs from one process to the next (on this VM the 32 MiB copy of one
+ * and the same library is 1.7 or 3.4 ms depending on where its pages
+ * landed).  ours/PMDK cannot be paired that way and is the ratio of the
+ * two medians.
  */
 static double median_ratio(const double *num, const double *den, int rounds)
 {
@@ -225,7 +226,7 @@ static void print_table(const struct results *r, int rounds, double load_before)
 	printf("libpmem.so.1, PMDK: %s\n", r->lib_path[LIB_PMDK]);
 	printf("libpmem.so.1, ours: %s\n", r->lib_path[LIB_OURS]);
 	printf("raw loop: %s non-temporal stores + sfence; %d rounds per library; ns/op are\n"
-	       "medians of rounds, ratios medians of per-round ratios\n\n",
+	       "medians of rounds; %% of raw is the median of per-worker raw/ours ratios\n\n",
 	       raw_isa() ? raw_isa() : "unavailable", rounds);
 	printf("| %-22s | %12s | %12s | %9s | %12s | %13s |\n", "case", "PMDK ns/op", "ours ns/op",
 	       "ours/PMDK", "raw ns/op", "ours % of raw");
@@ -233,7 +234,7 @@ static void print_table(const struct results *r, int rounds, double load_before)
 	       "-------------:", "----------:", "-------------:", "--------------:");
 	for (int c = 0; c < r->ncases; c++) {
 		const double *pmdk_ns = r->ns[LIB_PMDK][c], *ours_ns = r->ns[LIB_OURS][c];
-		double ratio = median_ratio(ours_ns, pmdk_ns, rounds);
+		double ratio = median(ours_ns, rounds) / median(pmdk_ns, rounds);
 		char raw_col[32] = "", pct_col[32] = "";
 
 		if (r->has_raw[c]) {
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
 	    {"rounds", required_argument, NULL, 'r'},
 	    {"ours", required_argument, NULL, 'o'},
 	    {"dir", required_argument, NULL, 'd'},
-	    {"mib-per-case", required_argument, NULL, 'm'},
+	    {"ms-per-case", required_argument, NULL, 'm'},
 	    {"worker", no_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -271,7 +272,7 @@ int main(int argc, char **argv)
 	const char *ours_dir = BENCH_OURS_DIR, *dir = "/dev/shm";
 	int rounds = 7, worker = 0, opt;
 	static struct results r;
-	size_t mib = 256;
+	unsigned ms = 150;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
@@ -285,7 +286,7 @@ int main(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'm':
-			mib = strtoul(optarg, NULL, 10);
+			ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'w':
 			worker = 1;
@@ -299,8 +300,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (worker)
-		return bench_worker(dir, mib << 20);
-	if (rounds < 1 || rounds > MAX_ROUNDS || mib < 1 || optind != argc) {
+		return bench_worker(dir, ms);
+	if (rounds < 1 || rounds > MAX_ROUNDS || ms < 1 || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -318,7 +319,7 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "pmem_bench: round %d/%d: %s\n", round + 1, rounds,
 				Lib_names[lib]);
-			if (run_worker(&r, lib, round, ours_dir, dir, mib) != 0)
+			if (run_worker(&r, lib, round, ours_dir, dir, ms) != 0)
 				return 1;
 		}
 	}

@@ -16,9 +16,15 @@
  * so the figure is the library's own path plus flush and fence, not the
  * latency of a DRAM miss that would look the same for any library. */
 #define BENCH_SMALL_WINDOW (512ul << 10)
-/* Each case is timed in this many batches per worker; the fastest counts,
- * as interference from other processes only ever adds time. */
-#define BENCH_BATCHES 5
+/* Each case is timed in short batches of about BENCH_BATCH_NS, for
+ * ms_per_case in all (at least BENCH_MIN_BATCHES batches), and the fastest
+ * batch counts: other processes only ever add time, and a batch shorter
+ * than a scheduler slice often runs without being preempted. */
+#define BENCH_BATCH_NS 1000000.0
+#define BENCH_MIN_BATCHES 5
+#define BENCH_MAX_BATCHES 2000
+/* The untimed warm-up of each case writes this much (at least one op). */
+#define BENCH_WARMUP_BYTES (8ul << 20)
 /* Largest copy; also the size of the DRAM source buffer. */
 #define BENCH_MAX_SIZE (32ul << 20)
 /* Sizes from this one up are compared with the raw store loop. */
@@ -37,8 +43,9 @@ int bench_cases(struct bench_case *cases, int max);
 
 /* The worker: maps a file in dir, times every case (and the raw loops)
  * through whichever libpmem.so.1 the loader gave this process, and prints
- * "lib <path>" then "<case> <ns/op>" lines on stdout.  Returns 0 or 1. */
-int bench_worker(const char *dir, size_t bytes_per_case);
+ * "lib <path>" then "case|raw <case> <ns/op>" lines on stdout.  Returns 0
+ * or 1. */
+int bench_worker(const char *dir, double ms_per_case);
 
 /* ---- raw.c: the physical limit ----------------------------------------- */
 /* "avx512f", "avx2" or NULL when neither is usable on this CPU and OS. */

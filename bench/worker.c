@@ -6,9 +6,10 @@
  *
  * Method: the destination advances by the operation size rounded up to a
  * cache line and wraps within a window (BENCH_SMALL_WINDOW below 2 MiB,
- * BENCH_WINDOW from 2 MiB up); the source is one DRAM buffer.  Each case
- * runs an untimed warm-up batch, then BENCH_BATCHES timed batches, and
- * reports the fastest.
+ * BENCH_WINDOW from 2 MiB up) and keeps advancing from one batch to the
+ * next; the source is one DRAM buffer.  Each case runs an untimed warm-up
+ * that also estimates its speed, then timed batches of about 1 ms each
+ * (see BENCH_BATCH_NS), and reports the fastest batch's ns per operation.
  */
 #include "pmembench.h"
 
@@ -23,8 +24,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MIN_REPS 4
 
 static const size_t Sizes[] = {64, 256, 4096, 65536, 2ul << 20, 32ul << 20};
 #define NSIZES (sizeof(Sizes) / sizeof(Sizes[0]))
@@ -123,29 +122,37 @@ static void run_batch(const struct target *t, enum bench_op op, size_t from, siz
 		run_op(t, op, from, reps);
 }
 
-/* ns per operation of one case: the fastest of BENCH_BATCHES batches */
-static double time_case(const struct target *t, enum bench_op op, size_t reps, bool raw)
+static size_t clamp(double value, size_t low, size_t high)
 {
-	double best = 0;
+	if (value < (double)low)
+		return low;
+	if (value > (double)high)
+		return high;
+	return (size_t)value;
+}
 
-	run_batch(t, op, 0, reps, raw);
-	for (int b = 1; b <= BENCH_BATCHES; b++) {
-		double start = now_ns(), ns;
+/* ns per operation of one case: the fastest of its timed batches */
+static double time_case(const struct target *t, enum bench_op op, double ms_per_case, bool raw)
+{
+	size_t warm = clamp((double)BENCH_WARMUP_BYTES / (double)t->stride, 1, SIZE_MAX);
+	double start = now_ns(), estimate, best = 0;
+	size_t at = warm, reps, batches;
 
-		run_batch(t, op, (size_t)b * reps, reps, raw);
+	run_batch(t, op, 0, warm, raw);
+	estimate = (now_ns() - start) / (double)warm;
+	reps = clamp(BENCH_BATCH_NS / estimate, 1, SIZE_MAX);
+	batches = clamp(ms_per_case * 1e6 / ((double)reps * estimate), BENCH_MIN_BATCHES,
+			BENCH_MAX_BATCHES);
+	for (size_t b = 0; b < batches; b++, at += reps) {
+		double ns;
+
+		start = now_ns();
+		run_batch(t, op, at, reps, raw);
 		ns = (now_ns() - start) / (double)reps;
-		if (b == 1 || ns < best)
+		if (b == 0 || ns < best)
 			best = ns;
 	}
 	return best;
-}
-
-/* repetitions per batch, so that each case writes bytes_per_case in all */
-static size_t reps_for(size_t stride, size_t bytes_per_case)
-{
-	size_t reps = bytes_per_case / BENCH_BATCHES / stride;
-
-	return reps < MIN_REPS ? MIN_REPS : reps;
 }
 
 static char *map_window(const char *dir, char *path, size_t path_len)
@@ -213,7 +220,7 @@ static char *alloc_source(void)
 	return src;
 }
 
-int bench_worker(const char *dir, size_t bytes_per_case)
+int bench_worker(const char *dir, double ms_per_case)
 {
 	struct bench_case cases[32];
 	int ncases = bench_cases(cases, 32);
@@ -246,12 +253,12 @@ int bench_worker(const char *dir, size_t bytes_per_case)
 		    .stride = stride,
 		    .slots = window / stride,
 		};
-		size_t reps = reps_for(stride, bytes_per_case);
 
-		printf("case %s %.3f\n", cases[c].name, time_case(&t, cases[c].op, reps, false));
+		printf("case %s %.3f\n", cases[c].name,
+		       time_case(&t, cases[c].op, ms_per_case, false));
 		if (cases[c].op != BENCH_STORE8 && cases[c].size >= BENCH_RAW_MIN_SIZE && raw_isa())
 			printf("raw %s %.3f\n", cases[c].name,
-			       time_case(&t, cases[c].op, reps, true));
+			       time_case(&t, cases[c].op, ms_per_case, true));
 		fflush(stdout);
 	}
 	pmem_unmap(base, BENCH_WINDOW);
