@@ -51,9 +51,14 @@ static bool tx_needs_split(const struct pmfs_tx *tx)
 	return pmfs_tx_room(tx) < PMFS_EXTENT_EDIT_ROOM + 1024;
 }
 
-/* Allocation policy: device-aligned runs for aligned stretches at least one
- * alignment unit long (so large files can be mapped with huge pages), any
- * run near the previous extent otherwise. */
+/*
+ * Allocation policy: near the block after the previous extent (goal), so
+ * sequential writes stay contiguous and extents merge.  Once the file
+ * reaches the device alignment (fs->sb->device_align, e.g. 2 MiB), a hole
+ * that starts on an aligned logical block gets a run that starts on an
+ * aligned device block, so later runs that continue it keep huge-page
+ * alignment for direct maps; small files get small unaligned runs.
+ */
 static int alloc_run(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_extmap *m,
 		     uint64_t lblk, uint64_t want, uint64_t *pblk, uint64_t *got)
 {
@@ -61,7 +66,7 @@ static int alloc_run(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_extm
 	uint64_t goal = pmfs_extmap_goal(m, lblk);
 	int err;
 
-	if (a > 1 && lblk % a == 0 && want >= a) {
+	if (a > 1 && lblk % a == 0 && lblk + want >= a) {
 		err = pmfs_balloc(fs, tx, goal, want, 1, a, pblk, got);
 		if (err != -ENOSPC)
 			return err;

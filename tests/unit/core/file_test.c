@@ -293,6 +293,36 @@ static void test_fragmented_file_uses_overflow_chain(void **state)
 	expect_eq(pmfs_free_blocks(env->fs), free0);
 }
 
+/* Written in 128 KiB chunks, like FUSE does: from 2 MiB on, the block at
+ * each 2 MiB boundary lands on a 2 MiB-aligned device block. */
+static void test_large_file_extents_device_aligned(void **state)
+{
+	struct core_env *env = *state;
+	pmfs_ino_t f = mk_file(env->fs, ROOT, "aligned");
+	const uint64_t a = env->fs->sb->device_align / 4096;
+	const struct pmfs_inode *di = pmfs_inode_ptr(env->fs, f);
+	bool found = false;
+
+	assert_true(a > 1);
+	mk_file(env->fs, ROOT, "small"); /* leaves the allocator unaligned */
+	write_pattern(env->fs, lookup_ino(env->fs, ROOT, "small"), 0, 4096, 1);
+	for (uint64_t off = 0; off < 6 * MiB; off += 128 * KiB)
+		write_pattern(env->fs, f, off, 128 * KiB, 16);
+	for (uint32_t i = 0; i < di->ext_count; i++) {
+		const struct pmfs_extent *e = &di->u.ext[i];
+
+		if (e->lblk <= 2 * a && 2 * a < (uint64_t)e->lblk + e->len) {
+			found = true;
+			if ((e->pblk + (2 * a - e->lblk)) % a != 0)
+				fail_msg("logical block %llu: expected a device block aligned to %llu, found %llu",
+					 (unsigned long long)(2 * a), (unsigned long long)a,
+					 (unsigned long long)(e->pblk + (2 * a - e->lblk)));
+		}
+	}
+	assert_true(found);
+	check_range(env->fs, f, 0, 6 * MiB, 16, false);
+}
+
 static void test_setattr_mode_owner_times(void **state)
 {
 	struct pmfs *fs = FS(state);
@@ -475,6 +505,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_file_range_copies_data_and_holes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fragmented_file_uses_overflow_chain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_large_file_extents_device_aligned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_setattr_mode_owner_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs, setup, teardown),

@@ -400,6 +400,30 @@ static void test_timestamps_on_entry_changes(void **state)
 	expect_eq(after.st_atim.tv_nsec, before.st_atim.tv_nsec); /* noatime */
 }
 
+static void test_inode_table_full_gives_enospc(void **state)
+{
+	struct core_env env;
+	struct stat st;
+	char name[32];
+	int i, err = 0;
+
+	(void)state;
+	core_setup(&env, "ifull", 16 * 1024 * 1024, 64);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		err = pmfs_create(env.fs, ROOT, name, 0644, 0, 0, &st);
+		if (err)
+			break;
+		pmfs_forget(env.fs, st.st_ino, 1);
+	}
+	expect_eq(err, -ENOSPC);
+	/* every slot but 0 (unused) and 1 (root) */
+	expect_eq(i, env.fs->sb->inode_count - 2);
+	expect_ok(pmfs_unlink(env.fs, ROOT, "f0"));
+	expect_ok(pmfs_mkdir(env.fs, ROOT, "again", 0755, 0, 0, &st));
+	core_teardown(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +446,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_link_count_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timestamps_on_entry_changes, setup, teardown),
+		cmocka_unit_test(test_inode_table_full_gives_enospc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
