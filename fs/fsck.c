@@ -325,34 +325,39 @@ static void map_dir_block(struct fsck *f, void *ctx, enum ext_kind kind, uint64_
 		m->pblk[lblk + i] = pblk + i;
 }
 
-static void check_dir_shape(struct fsck *f, uint64_t ino, const struct pmfs_inode *in)
+/*
+ * A directory's size covers whole blocks, every one of them mapped.  The
+ * repair truncates the size to the mapped prefix: entries past a hole are
+ * lost (their inodes become unreachable and are freed by the next pass),
+ * blocks past the new size stay owned as extents past EOF.
+ */
+static void check_dir_shape(struct fsck *f, uint64_t ino, struct pmfs_inode *in)
 {
+	uint64_t limit = f->fs.sb->total_blocks;
 	struct dir_map m;
+	uint64_t good;
 	char why[160];
 
-	if (in->size % PMFS_BLOCK_SIZE != 0) {
-		problem(f, false, ino, "directory size %llu is not a multiple of %u",
-			(unsigned long long)in->size, PMFS_BLOCK_SIZE);
-		return;
-	}
 	m.nblocks = in->size / PMFS_BLOCK_SIZE;
-	if (m.nblocks > f->fs.sb->total_blocks) {
-		problem(f, false, ino, "directory size %llu exceeds the device",
-			(unsigned long long)in->size);
-		return;
-	}
+	if (m.nblocks > limit)
+		m.nblocks = limit;
 	m.pblk = calloc(m.nblocks ? m.nblocks : 1, sizeof(*m.pblk));
 	if (m.pblk == NULL)
 		return;
 	walk_extents(f, in, map_dir_block, &m, why, sizeof(why));
-	for (uint64_t b = 0; b < m.nblocks; b++) {
-		if (m.pblk[b] == 0) {
-			problem(f, false, ino, "directory block %llu (inside its size) is missing",
-				(unsigned long long)b);
-			break;
-		}
-	}
+	for (good = 0; good < m.nblocks && m.pblk[good] != 0; good++)
+		;
 	free(m.pblk);
+	if (good * PMFS_BLOCK_SIZE == in->size)
+		return;
+	if (problem(f, true, ino,
+		    "directory size %llu does not match its %llu mapped blocks; size set to %llu",
+		    (unsigned long long)in->size, (unsigned long long)good,
+		    (unsigned long long)(good * PMFS_BLOCK_SIZE))) {
+		uint64_t size = good * PMFS_BLOCK_SIZE;
+
+		pm_copy(&in->size, &size, sizeof(size));
+	}
 }
 
 static void check_inode(struct fsck *f, uint64_t ino)
@@ -504,9 +509,9 @@ static void scan_dir(struct fsck *f, uint64_t dir, uint64_t *queue, uint64_t *ta
 	struct dir_map m;
 	char why[160];
 
-	if (in->size % PMFS_BLOCK_SIZE != 0 || in->size / PMFS_BLOCK_SIZE > f->fs.sb->total_blocks)
-		return; /* reported by check_dir_shape */
 	m.nblocks = in->size / PMFS_BLOCK_SIZE;
+	if (m.nblocks > f->fs.sb->total_blocks)
+		m.nblocks = f->fs.sb->total_blocks; /* reported by check_dir_shape */
 	m.pblk = calloc(m.nblocks ? m.nblocks : 1, sizeof(*m.pblk));
 	if (m.pblk == NULL)
 		return;
@@ -774,7 +779,7 @@ static void check_ownership(struct fsck *f)
 			continue;
 		f->used_inodes++;
 		walk_extents(f, in, claim_extent, &c, why, sizeof(why));
-		if (in->xattr_block) {
+		if (in->xattr_block && in_data_area(f, in->xattr_block, 1)) {
 			claim_run(f, ino, in->xattr_block, 1);
 			c.blocks++;
 		}
