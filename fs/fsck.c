@@ -503,9 +503,53 @@ static unsigned check_entry(struct fsck *f, uint64_t dir, uint64_t b, unsigned s
 	return span;
 }
 
+struct name_ref {
+	uint32_t hash;
+	struct pmfs_dirent *de;
+};
+
+static int by_hash(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->de < y->de ? -1 : x->de > y->de;
+}
+
+/*
+ * Names are unique in a directory.  Of two equal names the later entry is
+ * removed; link counts are recomputed by the next pass.
+ */
+static void check_duplicates(struct fsck *f, uint64_t dir, struct name_ref *refs, size_t n)
+{
+	qsort(refs, n, sizeof(*refs), by_hash);
+	for (size_t i = 1; i < n; i++) {
+		struct pmfs_dirent *a = refs[i - 1].de, *b = refs[i].de;
+
+		if (refs[i].hash != refs[i - 1].hash || a->ino == 0 || a->name_len != b->name_len ||
+		    memcmp(a->name, b->name, a->name_len) != 0)
+			continue;
+		if (problem(f, true, dir, "name '%.*s' appears twice (inodes %llu and %llu); "
+			    "second entry removed", b->name_len, b->name,
+			    (unsigned long long)a->ino, (unsigned long long)b->ino)) {
+			uint64_t t = b->ino;
+
+			zero_slots(b, b->nslots);
+			refs[i] = refs[i - 1];
+			/* Keep this pass's counts right; a directory reached only
+			 * through the removed entry is freed by the next pass. */
+			if (t < f->ninodes && f->ii[t].refs > 0)
+				f->ii[t].refs--;
+		}
+	}
+}
+
 static void scan_dir(struct fsck *f, uint64_t dir, uint64_t *queue, uint64_t *tail)
 {
 	const struct pmfs_inode *in = inode_at(f, dir);
+	struct name_ref *refs = NULL;
+	size_t nrefs = 0, cap = 0;
 	struct dir_map m;
 	char why[160];
 
@@ -525,13 +569,30 @@ static void scan_dir(struct fsck *f, uint64_t dir, uint64_t *queue, uint64_t *ta
 		for (unsigned s = 0; s < PMFS_SLOTS_PER_BLOCK;) {
 			struct pmfs_dirent *de = (void *)(blk + (size_t)s * PMFS_DIRENT_SLOT);
 
-			if (de->ino == 0)
+			if (de->ino == 0) {
 				s++;
-			else
-				s += check_entry(f, dir, b, s, de, queue, tail);
+				continue;
+			}
+			s += check_entry(f, dir, b, s, de, queue, tail);
+			if (de->ino == 0 || de->nslots != nslots_for(de->name_len))
+				continue;
+			if (nrefs == cap) {
+				struct name_ref *r;
+
+				cap = cap ? cap * 2 : 64;
+				r = realloc(refs, cap * sizeof(*r));
+				if (r == NULL)
+					break;
+				refs = r;
+			}
+			refs[nrefs].hash = pmfs_name_hash(de->name, de->name_len);
+			refs[nrefs].de = de;
+			nrefs++;
 		}
 	}
 	free(m.pblk);
+	check_duplicates(f, dir, refs, nrefs);
+	free(refs);
 }
 
 static void walk_tree(struct fsck *f)

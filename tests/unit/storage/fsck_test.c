@@ -291,6 +291,22 @@ static void fsck_removes_entry_to_free_inode(void **state)
 	expect_fixable("entry 'gone' points to a free inode 9");
 }
 
+static void fsck_removes_duplicate_name(void **state)
+{
+	struct raw_image img;
+
+	(void)state;
+	raw_open(path, &img);
+	raw_make_inode(&img, 12, S_IFREG | 0644, 1, 0);
+	raw_add_dirent(&img, 2, D + 1, "f", 12); /* /a/f exists already */
+	raw_close(&img);
+	expect_fixable("name 'f' appears twice");
+	raw_open(path, &img);
+	/* The freed twin's slot and the surviving entry's inode are consistent. */
+	assert_true(raw_inode(&img, 3)->mode != 0 || raw_inode(&img, 12)->mode != 0);
+	raw_close(&img);
+}
+
 static void fsck_rebuilds_orphan_list(void **state)
 {
 	struct raw_image img;
@@ -472,6 +488,7 @@ int main(void)
 		T(fsck_marks_owned_block_in_use),
 		T(fsck_fixes_hash_and_type),
 		T(fsck_removes_entry_to_free_inode),
+		T(fsck_removes_duplicate_name),
 		T(fsck_rebuilds_orphan_list),
 		T(fsck_frees_unreachable_file),
 		T(fsck_fixes_blocks_field),
