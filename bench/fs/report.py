@@ -8,6 +8,7 @@ PASS/MISS verdict of each target, and the data file gnuplot draws.
 results.tsv lines: WORKLOAD <tab> SYSTEM <tab> VALUE-or-"FAILED: why".
 Only what the run measured is printed; nothing here is a number of its own.
 """
+import statistics
 import sys
 
 # (system key, column title)
@@ -45,7 +46,8 @@ TARGETS = [
 
 
 def load(path):
-    vals, fails = {}, {}
+    """Median of each (workload, system) over the rounds; failures apart."""
+    runs, fails = {}, {}
     with open(path) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t", 2)
@@ -55,14 +57,18 @@ def load(path):
             if v.startswith("FAILED"):
                 fails[(wl, sys_)] = v
             else:
-                vals[(wl, sys_)] = float(v)
+                runs.setdefault((wl, sys_), []).append(float(v))
+    vals = {k: statistics.median(v) for k, v in runs.items()}
+    # a value measured in another round wins over a failure: keep the
+    # failure's reason in the list below, not in the table
+    failed_cells = {k: v for k, v in fails.items() if k not in vals}
     # the scaling row is derived from two measured rows of the same run
     for s, _ in SYSTEMS:
         if (("w1", s) in vals and ("w2", s) in vals and vals[("w1", s)] > 0):
             vals[("scaling", s)] = vals[("w2", s)] / vals[("w1", s)]
-        elif ("w1", s) in fails or ("w2", s) in fails:
-            fails[("scaling", s)] = "FAILED"
-    return vals, fails
+        elif ("w1", s) in failed_cells or ("w2", s) in failed_cells:
+            failed_cells[("scaling", s)] = "FAILED"
+    return vals, failed_cells, fails, max((len(v) for v in runs.values()), default=0)
 
 
 def speedup(vals, wl, ref, higher):
@@ -81,7 +87,9 @@ def cell(vals, fails, wl, s, unit):
 
 
 def main():
-    vals, fails = load(sys.argv[1])
+    vals, fails, all_fails, rounds = load(sys.argv[1])
+    if rounds > 1:
+        print(f"each value: the median of {rounds} rounds")
     head = f"{'workload':<27} {'unit':<6}" + "".join(f"{t:>12}" for _, t in SYSTEMS)
     head += "".join(f"{'pm/' + t.split()[0]:>8}" for _, t in REFS)
     print(head)
@@ -110,9 +118,9 @@ def main():
         verdict = "PASS" if x is not None and x >= least else "MISS"
         print(f"  {what:<28} >= {least:<4}x  measured {got:>8}  {verdict}")
 
-    if fails:
+    if all_fails:
         print("\nfailures:")
-        for (wl, s), why in sorted(fails.items()):
+        for (wl, s), why in sorted(all_fails.items()):
             if why != "FAILED":
                 print(f"  {wl} on {dict(SYSTEMS).get(s, s)}: {why}")
 

@@ -23,6 +23,7 @@ runtime=10         # seconds of each random workload
 nfiles=50000       # metadata workload
 image_size=4G      # pmemfs emulated device in /dev/shm
 wl_timeout=240     # seconds before one command of a workload is killed
+rounds=1           # each value is the median of this many rounds
 systems="pmemfs null pt ptwb tmpfs"
 workloads="seqwrite seqread randread randwrite writers meta tar"
 examples=/usr/share/doc/libfuse3-dev/examples
@@ -43,6 +44,7 @@ Needs root, /dev/fuse, fio, gnuplot. Takes about 6 minutes.
   -n FILES      files in the metadata workload ($nfiles)
   -N            do not build: use the binaries already in the build directory
   -w LIST       workloads, among: $workloads
+  -R N          run every workload N times, report medians ($rounds)
   -r LIST       systems, among: $systems (pmemfs is always run)
   -h            this help
 EOF
@@ -54,7 +56,7 @@ die() {
 }
 
 nobuild=0
-while getopts "o:b:s:t:n:w:r:Nh" opt; do
+while getopts "o:b:s:t:n:w:r:R:Nh" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	b) build=$OPTARG ;;
@@ -63,6 +65,7 @@ while getopts "o:b:s:t:n:w:r:Nh" opt; do
 	n) nfiles=$OPTARG ;;
 	w) workloads=$OPTARG ;;
 	N) nobuild=1 ;;
+	R) rounds=$OPTARG ;;
 	r) systems="pmemfs ${OPTARG//pmemfs/}" ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -167,6 +170,10 @@ tar -C /usr -cf "$tmp/include.tar" include 2>/dev/null ||
 	die "mkfs.pmemfs --size $image_size $image" "$(tail -1 "$work/mkfs.log")"
 
 # --- systems -------------------------------------------------------------
+# passthrough_ll holds an O_PATH descriptor for every inode the kernel
+# knows: the metadata workload needs more than a default limit of 20000.
+ulimit -n $((nfiles * 2 + 10000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
 # Each FUSE daemon runs in the foreground as our child, so we know its pid
 # (for its CPU time) and its log tells why it died.
 start_sys() {
@@ -374,13 +381,16 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in $systems; do
 	start_sys "$s" || echo "  $s: does not mount: $(last_log "$s")" >&2
 done
-for w in $workloads; do
-	for s in $systems; do
-		case $w:$s in
-		meta:null | tar:null) continue ;; # R0 holds a few files, no dirs
-		esac
-		echo "  $w on $s" >&2
-		measure "$w" "$s"
+for r in $(seq "$rounds"); do
+	for w in $workloads; do
+		for s in $systems; do
+			case $w:$s in
+			meta:null | tar:null) continue ;; # R0 holds a few files, no dirs
+			esac
+			t0=$(now)
+			measure "$w" "$s"
+			echo "  round $r: $w on $s: $(elapsed "$t0") s" >&2
+		done
 	done
 done
 for s in $systems; do
