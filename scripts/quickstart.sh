@@ -8,6 +8,7 @@
 # PMEMFS_IMAGE and PMEMFS_MOUNT override the device and the mountpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$(pwd)
 
 IMG=${PMEMFS_IMAGE:-/dev/shm/pmemfs.img}
 MNT=${PMEMFS_MOUNT:-/mnt/pmemfs}
@@ -35,8 +36,8 @@ Things to try:
   ls -la $MNT
   cp -r /usr/include/linux $MNT/ && du -sh $MNT/linux
   df -h $MNT
-  build/libpmem/examples/pmem_hello $MNT/hello    # libpmem on a pmemfs file; run it twice
-  build/fs/pmemfs-fuse --help                     # options (ro, writeback_cache, ...)
+  $REPO/build/libpmem/examples/pmem_hello $MNT/hello   # libpmem on a pmemfs file; run it twice
+  $REPO/build/fs/pmemfs-fuse --help    # options (ro, writeback_cache, ...)
 Unmount:
   umount $MNT                                     # or: fusermount3 -u $MNT
 The daemon logs to syslog (journalctl -t pmemfs-fuse).  See docs/DAEMON.md.
