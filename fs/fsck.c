@@ -113,14 +113,17 @@ static const char *path_of(struct fsck *f, uint64_t ino, char *buf, size_t len)
 
 /*
  * One problem.  Returns true when the caller must fix it now.  Repair
- * passes print only what they fix; the final pass prints what is left.
+ * passes print only what they fix; the final pass prints what is left.  A
+ * fixable message ends in "; <action>": printed as is with " (fixed)" when
+ * fixed, else as "<message> (-y: <action>)".
  */
 static bool problem(struct fsck *f, bool fixable, uint64_t ino, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static bool problem(struct fsck *f, bool fixable, uint64_t ino, const char *fmt, ...)
 {
-	char msg[400], path[512];
+	char msg[400], path[512], tail[160];
 	bool fix = f->repair && fixable;
+	char *action = NULL;
 	va_list ap;
 
 	if (!fix && !f->final)
@@ -128,11 +131,22 @@ static bool problem(struct fsck *f, bool fixable, uint64_t ino, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	for (char *p = strstr(msg, "; "); p; p = strstr(p + 2, "; "))
+		action = p;
+	if (fix) {
+		snprintf(tail, sizeof(tail), " (fixed)");
+	} else if (fixable) {
+		if (action)
+			*action = '\0';
+		snprintf(tail, sizeof(tail), " (-y: %s)", action ? action + 2 : "fix");
+	} else {
+		snprintf(tail, sizeof(tail), " (not fixable)");
+	}
 	if (ino)
 		emit(f, "inode %llu (%s): %s%s\n", (unsigned long long)ino,
-		     path_of(f, ino, path, sizeof(path)), msg, fix ? " (fixed)" : "");
+		     path_of(f, ino, path, sizeof(path)), msg, tail);
 	else
-		emit(f, "%s%s\n", msg, fix ? " (fixed)" : "");
+		emit(f, "%s%s\n", msg, tail);
 	if (fix) {
 		f->pass_fixed++;
 		f->rep->fixed++;
@@ -1024,8 +1038,8 @@ static int check_journal(struct fsck *f)
 	}
 	if (pending == 0)
 		return 0;
-	problem(f, true, 0, "journal: %u committed transactions not yet replayed%s", pending,
-		f->repair ? "; replayed" : "");
+	problem(f, true, 0, "journal: %u committed transactions not yet replayed; replayed",
+		pending);
 	/* Check the state recovery would produce: with -n on a file this
 	 * replays into a private mapping and the image is untouched. */
 	if (malformed == 0 && !(f->fs.read_only && f->fs.is_devdax))
