@@ -42,6 +42,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pmem_bench [--rounds N] [--ours DIR] [--dir DIR] [--ms-per-case MS]\n"
+		"                  [--only TEXT]\n"
 		"Times pmem_memcpy_persist, pmem_memset_persist (64 B .. 32 MiB) and an\n"
 		"8-byte store plus pmem_persist on PMDK's libpmem.so.1 (the system one)\n"
 		"and on ours (DIR/libpmem.so.1), alternating, and prints the medians.\n"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 		"  --ours DIR        directory holding our libpmem.so.1 (default %s)\n"
 		"  --dir DIR         where the mapped file lives (default /dev/shm)\n"
 		"  --ms-per-case MS  time each case is measured per round (default 150)\n"
+		"  --only TEXT       only the cases whose name contains TEXT\n"
 		"  --help            this text\n",
 		MAX_ROUNDS, BENCH_OURS_DIR[0] ? BENCH_OURS_DIR : "none: required");
 }
@@ -63,7 +65,7 @@ static int case_index(const struct results *r, const char *name)
 
 /* Runs one worker with lib's environment and reads its figures. */
 static int run_worker(struct results *r, enum lib lib, int round, const char *ours_dir,
-		      const char *dir, unsigned ms)
+		      const char *dir, unsigned ms, const char *only)
 {
 	char line[PATH_MAX + 64], name[80], ms_arg[32];
 	int fds[2], status, seen = 0;
@@ -89,7 +91,7 @@ static int run_worker(struct results *r, enum lib lib, int round, const char *ou
 			unsetenv("LD_LIBRARY_PATH");
 		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
 		execl("/proc/self/exe", "pmem_bench", "--worker", "--dir", dir, "--ms-per-case",
-		      ms_arg, (char *)NULL);
+		      ms_arg, "--only", only, (char *)NULL);
 		fprintf(stderr, "pmem_bench: exec /proc/self/exe: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -261,15 +263,12 @@ static void print_table(const struct results *r, int rounds, double load_before)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"rounds", required_argument, NULL, 'r'},
-	    {"ours", required_argument, NULL, 'o'},
-	    {"dir", required_argument, NULL, 'd'},
-	    {"ms-per-case", required_argument, NULL, 'm'},
-	    {"worker", no_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"rounds", required_argument, NULL, 'r'}, {"ours", required_argument, NULL, 'o'},
+	    {"dir", required_argument, NULL, 'd'},    {"ms-per-case", required_argument, NULL, 'm'},
+	    {"only", required_argument, NULL, 'n'},   {"worker", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
-	const char *ours_dir = BENCH_OURS_DIR, *dir = "/dev/shm";
+	const char *ours_dir = BENCH_OURS_DIR, *dir = "/dev/shm", *only = "";
 	int rounds = 7, worker = 0, opt;
 	static struct results r;
 	unsigned ms = 150;
@@ -288,6 +287,9 @@ int main(int argc, char **argv)
 		case 'm':
 			ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'n':
+			only = optarg;
+			break;
 		case 'w':
 			worker = 1;
 			break;
@@ -300,7 +302,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (worker)
-		return bench_worker(dir, ms);
+		return bench_worker(dir, ms, only);
 	if (rounds < 1 || rounds > MAX_ROUNDS || ms < 1 || optind != argc) {
 		usage(stderr);
 		return 2;
@@ -311,7 +313,11 @@ int main(int argc, char **argv)
 	}
 	double load_before = load_average();
 
-	r.ncases = bench_cases(r.cases, MAX_CASES);
+	r.ncases = bench_cases(r.cases, MAX_CASES, only);
+	if (r.ncases == 0) {
+		fprintf(stderr, "pmem_bench: --only %s: no case name contains it\n", only);
+		return 2;
+	}
 	for (int round = 0; round < rounds; round++) {
 		for (int k = 0; k < NLIBS; k++) {
 			/* alternate who goes first, so drift hits both alike */
@@ -319,7 +325,7 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "pmem_bench: round %d/%d: %s\n", round + 1, rounds,
 				Lib_names[lib]);
-			if (run_worker(&r, lib, round, ours_dir, dir, ms) != 0)
+			if (run_worker(&r, lib, round, ours_dir, dir, ms, only) != 0)
 				return 1;
 		}
 	}

@@ -38,14 +38,15 @@ struct bench_case {
 	char name[64];
 };
 
-/* Fills cases (at most max) in table order; returns how many. */
-int bench_cases(struct bench_case *cases, int max);
+/* Fills cases (at most max) in table order, keeping only those whose name
+ * contains only (all when only is NULL or empty); returns how many. */
+int bench_cases(struct bench_case *cases, int max, const char *only);
 
 /* The worker: maps a file in dir, times every case (and the raw loops)
  * through whichever libpmem.so.1 the loader gave this process, and prints
  * "lib <path>" then "case|raw <case> <ns/op>" lines on stdout.  Returns 0
  * or 1. */
-int bench_worker(const char *dir, double ms_per_case);
+int bench_worker(const char *dir, double ms_per_case, const char *only);
 
 /* ---- raw.c: the physical limit ----------------------------------------- */
 /* "avx512f", "avx2" or NULL when neither is usable on this CPU and OS. */

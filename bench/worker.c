@@ -38,27 +38,31 @@ static void size_name(char *buf, size_t len, size_t size)
 		snprintf(buf, len, "%zuB", size);
 }
 
-int bench_cases(struct bench_case *cases, int max)
+static int add_case(struct bench_case *cases, int n, int max, const char *only, enum bench_op op,
+		    size_t size, const char *name)
 {
+	if (n >= max || (only && only[0] && !strstr(name, only)))
+		return n;
+	cases[n].op = op;
+	cases[n].size = size;
+	snprintf(cases[n].name, sizeof(cases[n].name), "%s", name);
+	return n + 1;
+}
+
+int bench_cases(struct bench_case *cases, int max, const char *only)
+{
+	char size[24], name[64];
 	int n = 0;
-	char size[24];
 
 	for (int op = BENCH_MEMCPY; op <= BENCH_MEMSET; op++) {
-		for (size_t i = 0; i < NSIZES && n < max; i++, n++) {
+		for (size_t i = 0; i < NSIZES; i++) {
 			size_name(size, sizeof(size), Sizes[i]);
-			cases[n].op = (enum bench_op)op;
-			cases[n].size = Sizes[i];
-			snprintf(cases[n].name, sizeof(cases[n].name), "%s_%s",
+			snprintf(name, sizeof(name), "%s_%s",
 				 op == BENCH_MEMCPY ? "memcpy_persist" : "memset_persist", size);
+			n = add_case(cases, n, max, only, (enum bench_op)op, Sizes[i], name);
 		}
 	}
-	if (n < max) {
-		cases[n].op = BENCH_STORE8;
-		cases[n].size = 8;
-		snprintf(cases[n].name, sizeof(cases[n].name), "store8_persist");
-		n++;
-	}
-	return n;
+	return add_case(cases, n, max, only, BENCH_STORE8, 8, "store8_persist");
 }
 
 static double now_ns(void)
@@ -220,10 +224,10 @@ static char *alloc_source(void)
 	return src;
 }
 
-int bench_worker(const char *dir, double ms_per_case)
+int bench_worker(const char *dir, double ms_per_case, const char *only)
 {
 	struct bench_case cases[32];
-	int ncases = bench_cases(cases, 32);
+	int ncases = bench_cases(cases, 32, only);
 	char lib[PATH_MAX], path[PATH_MAX];
 	char *src, *base;
 
