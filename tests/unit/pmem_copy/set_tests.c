@@ -18,7 +18,7 @@
 #include "variants.h"
 
 #define SPAN 8192
-#define SHORT_MAX 1100
+#define SHORT_MAX 640
 
 static long first_not(const char *p, size_t len, char c)
 {
