@@ -2,9 +2,9 @@
 # The ways to mount besides "pmemfs-fuse -f": daemonised (returns after the
 # mount; SIGTERM unmounts cleanly), mount -t fuse.pmemfs and an fstab line,
 # -o ro.  mount(8) drops PATH before it runs mount.fuse3, whose shell then
-# looks for "pmemfs" in the default PATH only: where meson install puts it
-# (/usr/local/bin).  If it is not installed, this test links it there for
-# its own duration.
+# looks for "pmemfs" in the default PATH only (meson install puts it in
+# /usr/local/bin).  The test links the daemon under test into
+# /usr/local/sbin for its own duration.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 64M
@@ -37,11 +37,16 @@ wait_gone "$pid" SIGTERM
 is_mounted "$MNT" && fail "$MNT still mounted after SIGTERM to the daemon"
 fsck_clean
 
-# 2. mount -t fuse.pmemfs DEVICE MOUNTPOINT.
-if ! PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v pmemfs >/dev/null; then
-	ln -s "$PMEMFS_FUSE" /usr/local/bin/pmemfs || fail "cannot link /usr/local/bin/pmemfs for mount.fuse3"
-	EXTRA_CLEANUP=/usr/local/bin/pmemfs
+# 2. mount -t fuse.pmemfs DEVICE MOUNTPOINT.  /usr/local/sbin comes first
+# in the shell's default PATH, so a link there makes mount.fuse3 run the
+# pmemfs-fuse under test even where an older one is installed.
+# A symbolic link left there is a leftover of an interrupted run.
+if [ -e /usr/local/sbin/pmemfs ] && [ ! -L /usr/local/sbin/pmemfs ]; then
+	fail "/usr/local/sbin/pmemfs is a real file: remove it, this test links the built daemon there"
 fi
+mkdir -p /usr/local/sbin
+ln -sfn "$PMEMFS_FUSE" /usr/local/sbin/pmemfs || fail "cannot link /usr/local/sbin/pmemfs for mount.fuse3"
+EXTRA_CLEANUP=/usr/local/sbin/pmemfs
 mount -t fuse.pmemfs "$IMG" "$MNT" 2>"$WORK/mount.err" ||
 	fail "mount -t fuse.pmemfs failed: $(cat "$WORK/mount.err")"
 is_mounted "$MNT" || fail "mount -t fuse.pmemfs returned 0 but nothing is mounted"
