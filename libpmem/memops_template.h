@@ -25,9 +25,8 @@
  * 8-byte atomicity: when dst and len are both multiples of 8, every store
  * is 8 bytes or wider and begins at dst + a multiple of 8 (the overlapping
  * pairs end at dst + len, itself a multiple of 8), so no aligned 8-byte
- * field is ever written piecewise.  1, 2 and 4-byte stores only happen for
- * lengths below 8, or for the head/tail of a line split when dst is not
- * 8-aligned.
+ * field is ever written piecewise.  1, 2 and 4-byte stores happen only
+ * when dst or len is not a multiple of 8.
  *
  * Non-temporal stores bypass the cache, so only the partial first and
  * last lines (written with ordinary stores) are flushed; temporal paths
@@ -351,8 +350,10 @@ MEMOPS_INLINE void set_long(char *d, int c, size_t len, int nt, enum pmem_flush_
 /*
  * Non-temporal for WC/NONTEMPORAL, temporal for WB/TEMPORAL, otherwise by
  * the threshold.  When flushing is off (eADR, PMEM_NO_FLUSH=1) only an
- * explicit NONTEMPORAL/WC request streams, as in PMDK: the cache is
- * already persistent, so a cached store is the cheaper way there.
+ * explicit NONTEMPORAL/WC request streams: the cache is already
+ * persistent, so a cached store is the cheaper way there.  (PMDK's eADR
+ * path streams for NONTEMPORAL only; WC asks for write-combining, that is
+ * streaming, stores, so we honour it too.)
  */
 MEMOPS_INLINE int want_nt(size_t len, unsigned flags, enum pmem_flush_kind kind)
 {
