@@ -41,13 +41,13 @@ struct node {
 
 struct pmfs_balloc {
 	pthread_mutex_t lock;
-	uint64_t *map;		/* DRAM bitmap, nunits * UNIT_WORDS words */
+	uint64_t *map; /* DRAM bitmap, nunits * UNIT_WORDS words */
 	uint64_t nunits;
-	uint64_t leaves;	/* power of two >= nunits */
-	struct node *tree;	/* heap order: tree[1] root, leaf u at leaves + u */
+	uint64_t leaves;   /* power of two >= nunits */
+	struct node *tree; /* heap order: tree[1] root, leaf u at leaves + u */
 	uint64_t total_blocks;
 	uint64_t data_start;
-	uint64_t free_blocks;	/* atomic reads; written under lock */
+	uint64_t free_blocks; /* atomic reads; written under lock */
 };
 
 /* ---- bit helpers ---------------------------------------------------------- */
@@ -459,7 +459,8 @@ int pmfs_bfree(struct pmfs *fs, struct pmfs_tx *tx, uint64_t pblk, uint64_t coun
 		return 0;
 	if (pblk < b->data_start || pblk >= b->total_blocks - 1 ||
 	    count > b->total_blocks - 1 - pblk) {
-		pmfs_logf(fs, PMFS_LOG_ERR, "balloc: freeing blocks [%llu, +%llu) outside the data area",
+		pmfs_logf(fs, PMFS_LOG_ERR,
+			  "balloc: freeing blocks [%llu, +%llu) outside the data area",
 			  (unsigned long long)pblk, (unsigned long long)count);
 		return -EUCLEAN;
 	}
@@ -467,7 +468,8 @@ int pmfs_bfree(struct pmfs *fs, struct pmfs_tx *tx, uint64_t pblk, uint64_t coun
 	owned = map_all_used(b->map, pblk, count);
 	pthread_mutex_unlock(&b->lock);
 	if (!owned) {
-		pmfs_logf(fs, PMFS_LOG_ERR, "balloc: freeing blocks [%llu, +%llu) that are not in use",
+		pmfs_logf(fs, PMFS_LOG_ERR,
+			  "balloc: freeing blocks [%llu, +%llu) that are not in use",
 			  (unsigned long long)pblk, (unsigned long long)count);
 		return -EUCLEAN;
 	}

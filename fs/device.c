@@ -95,8 +95,8 @@ static int foreach_devdax(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e
 						 ndctl_region_get_devname(region));
 					snprintf(e.persistence_domain, sizeof(e.persistence_domain),
 						 "%s",
-						 domain_name(ndctl_region_get_persistence_domain(
-							 region)));
+						 domain_name(
+						     ndctl_region_get_persistence_domain(region)));
 					e.size = daxctl_dev_get_size(dev);
 					e.align = daxctl_dev_get_align(dev);
 					if (e.align == 0)
@@ -206,8 +206,8 @@ int pmfs_device_open(const char *path, bool read_only, int *fdp, struct pmfs_dev
 		return -ENODEV;
 	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
 		return -ENOTBLK;
-	fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-				(S_ISCHR(st.st_mode) ? O_EXCL : 0));
+	fd = open(path,
+		  (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (S_ISCHR(st.st_mode) ? O_EXCL : 0));
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {

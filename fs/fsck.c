@@ -17,13 +17,13 @@
  * run finds and fixes whatever is still wrong.  No lost+found exists:
  * inodes that no directory reaches (and that are not orphans) are freed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "fsck.h"
@@ -35,29 +35,29 @@
 #define MAX_LINES_PER_KIND 20
 
 struct ino_info {
-	uint32_t refs;		/* entries naming it, in reached directories */
-	uint32_t subdirs;	/* directories: child directories */
-	uint64_t entry_parent;	/* the directory holding its first entry */
-	char *name;		/* its name there */
-	bool valid;		/* allocated and sound */
-	bool reached;		/* found from the root */
-	bool on_list;		/* on the orphan list */
+	uint32_t refs;	       /* entries naming it, in reached directories */
+	uint32_t subdirs;      /* directories: child directories */
+	uint64_t entry_parent; /* the directory holding its first entry */
+	char *name;	       /* its name there */
+	bool valid;	       /* allocated and sound */
+	bool reached;	       /* found from the root */
+	bool on_list;	       /* on the orphan list */
 };
 
 struct fsck {
 	struct pmfs fs;
 	const char *device;
-	bool repair;		/* this pass fixes */
-	bool final;		/* this pass reports unfixable problems */
+	bool repair; /* this pass fixes */
+	bool final;  /* this pass reports unfixable problems */
 	struct ino_info *ii;
 	uint64_t ninodes;
-	uint64_t *claimed;	/* blocks owned by an inode */
+	uint64_t *claimed; /* blocks owned by an inode */
 	unsigned pass_fixed, pass_left;
 	unsigned dup_lines, bitmap_lines;
 	struct pmfs_fsck_report *rep;
 	size_t len, cap;
 	uint64_t used_inodes;
-	uint64_t used_blocks;	/* data blocks owned by inodes */
+	uint64_t used_blocks; /* data blocks owned by inodes */
 };
 
 /* ---- the report ------------------------------------------------------------ */
@@ -118,7 +118,7 @@ static const char *path_of(struct fsck *f, uint64_t ino, char *buf, size_t len)
  * fixed, else as "<message> (-y: <action>)".
  */
 static bool problem(struct fsck *f, bool fixable, uint64_t ino, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static bool problem(struct fsck *f, bool fixable, uint64_t ino, const char *fmt, ...)
 {
 	char msg[400], path[512], tail[160];
@@ -184,7 +184,12 @@ static struct pmfs_inode *inode_at(struct fsck *f, uint64_t ino)
 static bool type_known(uint32_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
 	case S_IFSOCK:
 		return true;
 	default:
@@ -219,8 +224,8 @@ static bool in_data_area(const struct fsck *f, uint64_t pblk, uint64_t len)
 /* ---- extent maps ------------------------------------------------------------- */
 
 enum ext_kind { EXT_DATA, EXT_CHAIN };
-typedef void (*ext_fn)(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t lblk,
-		       uint64_t pblk, uint64_t len);
+typedef void (*ext_fn)(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t lblk, uint64_t pblk,
+		       uint64_t len);
 
 static bool check_extent(struct fsck *f, const struct pmfs_extent *e, uint64_t *next_lblk,
 			 char *why, size_t len)
@@ -323,7 +328,7 @@ static bool xattr_block_valid(struct fsck *f, uint64_t blk, char *why, size_t le
 }
 
 struct dir_map {
-	uint64_t *pblk;		/* per directory block, 0 = missing */
+	uint64_t *pblk; /* per directory block, 0 = missing */
 	uint64_t nblocks;
 };
 
@@ -390,7 +395,8 @@ static void check_inode(struct fsck *f, uint64_t ino)
 	}
 	f->ii[ino].valid = true;
 	if (in->flags & ~PMFS_IFL_ORPHAN) {
-		if (problem(f, true, ino, "unknown flags 0x%x; cleared", in->flags & ~PMFS_IFL_ORPHAN))
+		if (problem(f, true, ino, "unknown flags 0x%x; cleared",
+			    in->flags & ~PMFS_IFL_ORPHAN))
 			store32(&in->flags, in->flags & PMFS_IFL_ORPHAN);
 	}
 	if (!walk_extents(f, in, NULL, NULL, why, sizeof(why))) {
@@ -413,8 +419,7 @@ static void check_inode(struct fsck *f, uint64_t ino)
 			clear_inode(f, ino);
 		return;
 	}
-	if ((S_ISCHR(in->mode) || S_ISBLK(in->mode) || S_ISFIFO(in->mode) ||
-	     S_ISSOCK(in->mode)) &&
+	if ((S_ISCHR(in->mode) || S_ISBLK(in->mode) || S_ISFIFO(in->mode) || S_ISSOCK(in->mode)) &&
 	    (in->ext_count != 0 || in->ext_overflow != 0)) {
 		if (problem(f, true, ino, "special file with data blocks; inode freed"))
 			clear_inode(f, ino);
@@ -480,21 +485,22 @@ static unsigned check_entry(struct fsck *f, uint64_t dir, uint64_t b, unsigned s
 	if (t == 0 || t >= f->ninodes || !f->ii[t].valid || t == PMFS_ROOT_INO) {
 		if (problem(f, true, dir, "entry '%.*s' points to %s inode %llu; entry removed",
 			    de->name_len, de->name,
-			    t == PMFS_ROOT_INO ? "the root" : t < f->ninodes && t ? "a free" : "no",
+			    t == PMFS_ROOT_INO	  ? "the root"
+			    : t < f->ninodes && t ? "a free"
+						  : "no",
 			    (unsigned long long)t))
 			zero_slots(de, span);
 		return span;
 	}
 	ti = &f->ii[t];
 	hash = pmfs_name_hash(de->name, de->name_len);
-	if (de->hash != hash &&
-	    problem(f, true, dir, "entry '%.*s': hash 0x%08x, expected 0x%08x", de->name_len,
-		    de->name, de->hash, hash))
+	if (de->hash != hash && problem(f, true, dir, "entry '%.*s': hash 0x%08x, expected 0x%08x",
+					de->name_len, de->name, de->hash, hash))
 		store32(&de->hash, hash);
 	type = (uint8_t)IFTODT(inode_at(f, t)->mode);
 	if (de->type != type &&
-	    problem(f, true, dir, "entry '%.*s': type %u, but inode %llu has type %u",
-		    de->name_len, de->name, de->type, (unsigned long long)t, type))
+	    problem(f, true, dir, "entry '%.*s': type %u, but inode %llu has type %u", de->name_len,
+		    de->name, de->type, (unsigned long long)t, type))
 		pm_copy(&de->type, &type, 1);
 	if (S_ISDIR(inode_at(f, t)->mode)) {
 		if (ti->reached) {
@@ -544,9 +550,11 @@ static void check_duplicates(struct fsck *f, uint64_t dir, struct name_ref *refs
 		if (refs[i].hash != refs[i - 1].hash || a->ino == 0 || a->name_len != b->name_len ||
 		    memcmp(a->name, b->name, a->name_len) != 0)
 			continue;
-		if (problem(f, true, dir, "name '%.*s' appears twice (inodes %llu and %llu); "
-			    "second entry removed", b->name_len, b->name,
-			    (unsigned long long)a->ino, (unsigned long long)b->ino)) {
+		if (problem(f, true, dir,
+			    "name '%.*s' appears twice (inodes %llu and %llu); "
+			    "second entry removed",
+			    b->name_len, b->name, (unsigned long long)a->ino,
+			    (unsigned long long)b->ino)) {
 			uint64_t t = b->ino;
 
 			zero_slots(b, b->nslots);
@@ -734,9 +742,9 @@ static void check_orphans(struct fsck *f)
 		const struct pmfs_inode *in;
 
 		if (cur >= f->ninodes || !f->ii[cur].valid) {
-			rebuild |= problem(f, true, 0, "orphan list: points to %s inode %llu",
-					   cur >= f->ninodes ? "no" : "a free",
-					   (unsigned long long)cur);
+			rebuild |=
+			    problem(f, true, 0, "orphan list: points to %s inode %llu",
+				    cur >= f->ninodes ? "no" : "a free", (unsigned long long)cur);
 			break;
 		}
 		if (f->ii[cur].on_list) {
@@ -757,9 +765,11 @@ static void check_orphans(struct fsck *f)
 		if (!f->ii[ino].valid || f->ii[ino].on_list)
 			continue;
 		if (is_orphan(f, ino))
-			rebuild |= problem(f, true, ino, "unlinked inode is not on the orphan list");
+			rebuild |=
+			    problem(f, true, ino, "unlinked inode is not on the orphan list");
 		else if (in->flags & PMFS_IFL_ORPHAN)
-			rebuild |= problem(f, true, ino, "flagged orphan but not on the orphan list");
+			rebuild |=
+			    problem(f, true, ino, "flagged orphan but not on the orphan list");
 	}
 	if (rebuild)
 		rebuild_orphans(f);
@@ -786,8 +796,8 @@ struct find_ctx {
 	bool hit;
 };
 
-static void find_block(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t lblk,
-		       uint64_t pblk, uint64_t len)
+static void find_block(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t lblk, uint64_t pblk,
+		       uint64_t len)
 {
 	struct find_ctx *c = ctx;
 
@@ -799,7 +809,7 @@ static void find_block(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t l
 }
 
 /* The first valid inode other than 'not' that owns block b. */
-static uint64_t other_owner(struct fsck *f, uint64_t b, uint64_t not)
+static uint64_t other_owner(struct fsck *f, uint64_t b, uint64_t not )
 {
 	char why[8];
 
@@ -998,8 +1008,7 @@ static int check_supers(struct fsck *f, char *base, uint64_t size)
 		if (problem(f, true, 0, "backup superblock (block %llu): %s; rewritten",
 			    (unsigned long long)backup_blk,
 			    berr ? bwhy : "differs from the primary")) {
-			pm_copy(base + (backup_blk << PMFS_BLOCK_SHIFT), &primary,
-				sizeof(primary));
+			pm_copy(base + (backup_blk << PMFS_BLOCK_SHIFT), &primary, sizeof(primary));
 			pm_fence();
 		}
 	}
@@ -1026,9 +1035,9 @@ static int check_journal(struct fsck *f)
 				    "journal lane %u: committed transaction with malformed "
 				    "records; discarded",
 				    i)) {
-				struct pmfs_lane_head *h = pmfs_block(
-					&f->fs, f->fs.sb->journal_start +
-							(uint64_t)i * f->fs.sb->lane_blocks);
+				struct pmfs_lane_head *h =
+				    pmfs_block(&f->fs, f->fs.sb->journal_start +
+							   (uint64_t)i * f->fs.sb->lane_blocks);
 
 				pm_store64(&h->magic, 0);
 				pm_fence();
@@ -1133,9 +1142,9 @@ int pmfs_fsck(const char *device, const struct pmfs_fsck_opts *opts, struct pmfs
 	} else {
 		/* Problems found by -n, and unfixable ones, are left. */
 		rep->left = rep->found - rep->fixed;
-		rep->exit_code = rep->left		      ? PMFS_FSCK_ERRORS_LEFT
-				 : rep->fixed		      ? PMFS_FSCK_FIXED
-							      : PMFS_FSCK_CLEAN;
+		rep->exit_code = rep->left    ? PMFS_FSCK_ERRORS_LEFT
+				 : rep->fixed ? PMFS_FSCK_FIXED
+					      : PMFS_FSCK_CLEAN;
 		rep->clean = rep->left == 0;
 		if (f.ii)
 			emit(&f,

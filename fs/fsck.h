@@ -15,17 +15,17 @@
 #define PMFS_FSCK_OPERROR 8
 
 struct pmfs_fsck_opts {
-	bool repair;	/* -y: fix what is safe to fix; otherwise check only (-n) */
-	bool force;	/* -f: check even if the fs is marked clean */
+	bool repair; /* -y: fix what is safe to fix; otherwise check only (-n) */
+	bool force;  /* -f: check even if the fs is marked clean */
 };
 
 struct pmfs_fsck_report {
-	int exit_code;		/* PMFS_FSCK_* */
-	bool clean;		/* no problem left (exit code 0 or 1) */
-	unsigned found;		/* problems seen */
-	unsigned fixed;		/* of which repaired */
-	unsigned left;		/* still there at the end */
-	char *text;		/* one line per problem, then a summary; malloc'd */
+	int exit_code;	/* PMFS_FSCK_* */
+	bool clean;	/* no problem left (exit code 0 or 1) */
+	unsigned found; /* problems seen */
+	unsigned fixed; /* of which repaired */
+	unsigned left;	/* still there at the end */
+	char *text;	/* one line per problem, then a summary; malloc'd */
 };
 
 /*

@@ -18,13 +18,13 @@
 
 struct pmfs_ialloc {
 	pthread_mutex_t lock;
-	uint64_t *busy;		/* 1 = in use, reserved or being freed */
-	uint32_t *chunk_free;	/* free slots per chunk */
+	uint64_t *busy;	      /* 1 = in use, reserved or being freed */
+	uint32_t *chunk_free; /* free slots per chunk */
 	uint64_t nchunks;
-	uint64_t count;		/* slots, including unused slot 0 */
-	uint64_t cursor;	/* chunk where the last allocation succeeded */
-	uint64_t free_slots;	/* atomic reads */
-	uint32_t generation;	/* atomic */
+	uint64_t count;	     /* slots, including unused slot 0 */
+	uint64_t cursor;     /* chunk where the last allocation succeeded */
+	uint64_t free_slots; /* atomic reads */
+	uint32_t generation; /* atomic */
 };
 
 static void slot_mark(struct pmfs_ialloc *ia, uint64_t ino, bool busy)

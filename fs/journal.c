@@ -54,7 +54,7 @@ struct pmfs_defer {
 struct pmfs_tx {
 	struct pmfs *fs;
 	unsigned lane;
-	char *buf;		/* staged records, lane capacity bytes */
+	char *buf; /* staged records, lane capacity bytes */
 	size_t used;
 	uint32_t nrec;
 	struct pmfs_defer *defers;
@@ -65,12 +65,12 @@ struct pmfs_journal {
 	pthread_mutex_t lock;
 	pthread_cond_t lane_freed;
 	unsigned nlanes;
-	unsigned next_lane;	/* round-robin start of the free-lane search */
+	unsigned next_lane; /* round-robin start of the free-lane search */
 	size_t lane_bytes;
-	size_t capacity;	/* record bytes per lane */
+	size_t capacity; /* record bytes per lane */
 	bool *busy;
-	struct pmfs_tx *txs;	/* one per lane, reused */
-	uint64_t next_seq;	/* atomic */
+	struct pmfs_tx *txs;		 /* one per lane, reused */
+	uint64_t next_seq;		 /* atomic */
 	uint64_t journal_lo, journal_hi; /* device byte range of the journal */
 };
 
@@ -259,8 +259,7 @@ size_t pmfs_tx_room(const struct pmfs_tx *tx)
 	size_t left = tx->fs->journal->capacity - tx->used;
 
 	/* What one more SET record can carry. */
-	return left > sizeof(struct pmfs_jrec) ? (left - sizeof(struct pmfs_jrec)) & ~(size_t)7
-					       : 0;
+	return left > sizeof(struct pmfs_jrec) ? (left - sizeof(struct pmfs_jrec)) & ~(size_t)7 : 0;
 }
 
 int pmfs_tx_defer(struct pmfs_tx *tx, void (*fn)(struct pmfs *fs, void *arg, bool aborted),

@@ -48,8 +48,9 @@ int pmfs_mkfs_geometry(uint64_t size, uint64_t align, const struct pmfs_mkfs_opt
 	if (lane_blocks == 0)
 		lane_blocks = total >= 262144 ? 64 : total >= 65536 ? 32 : 16;
 	if (lanes > PMFS_MAX_LANES || lane_blocks > PMFS_MAX_LANE_BLOCKS) {
-		snprintf(msg, msglen, "journal of %u lanes x %u blocks exceeds the limits (%u x %u)",
-			 lanes, lane_blocks, PMFS_MAX_LANES, PMFS_MAX_LANE_BLOCKS);
+		snprintf(msg, msglen,
+			 "journal of %u lanes x %u blocks exceeds the limits (%u x %u)", lanes,
+			 lane_blocks, PMFS_MAX_LANES, PMFS_MAX_LANE_BLOCKS);
 		return -EINVAL;
 	}
 	inodes = opts->inodes ? opts->inodes + 1 : size / PMFS_MKFS_BYTES_PER_INODE;
@@ -98,7 +99,8 @@ static bool holds_pmemfs(int fd, uint64_t size)
 	if (pread(fd, &magic, sizeof(magic), 0) == sizeof(magic) && magic == PMFS_MAGIC)
 		return true;
 	return pread(fd, &magic, sizeof(magic),
-		     (off_t)((size >> PMFS_BLOCK_SHIFT) - 1) << PMFS_BLOCK_SHIFT) == sizeof(magic) &&
+		     (off_t)((size >> PMFS_BLOCK_SHIFT) - 1) << PMFS_BLOCK_SHIFT) ==
+		   sizeof(magic) &&
 	       magic == PMFS_MAGIC;
 }
 
@@ -115,7 +117,7 @@ static void write_root(char *base, const struct pmfs_super *sb)
 	root.nlink = 2;
 	root.atime_sec = root.mtime_sec = root.ctime_sec = root.btime_sec = now.tv_sec;
 	root.atime_nsec = root.mtime_nsec = root.ctime_nsec = root.btime_nsec =
-		(uint32_t)now.tv_nsec;
+	    (uint32_t)now.tv_nsec;
 	root.rdev_or_parent = PMFS_ROOT_INO;
 	root.generation = 1;
 	pm_copy(base + (sb->itable_start << PMFS_BLOCK_SHIFT) + PMFS_ROOT_INO * PMFS_INODE_SIZE,
@@ -232,7 +234,7 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 		info.size = opts->size & ~(uint64_t)(PMFS_BLOCK_SIZE - 1);
 	}
 	err = pmfs_mkfs_geometry(info.size,
-				 info.is_devdax	   ? info.align
+				 info.is_devdax	      ? info.align
 				 : opts->device_align ? opts->device_align
 						      : PMFS_MKFS_FILE_ALIGN,
 				 opts, &sb, res->msg, sizeof(res->msg));

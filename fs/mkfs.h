@@ -16,15 +16,15 @@ struct pmfs_mkfs_opts {
 	const char *label;	/* NULL = none; at most PMFS_LABEL_MAX - 1 bytes */
 	bool force;		/* overwrite an existing pmemfs */
 	uint64_t inodes;	/* inode slots; 0 = one per 16 KiB */
-	uint32_t journal_lanes;	/* 0 = by device size */
+	uint32_t journal_lanes; /* 0 = by device size */
 	uint32_t lane_blocks;	/* 0 = by device size */
 	uint64_t device_align;	/* files only: recorded alignment, 0 = 2 MiB */
 };
 
 struct pmfs_mkfs_result {
-	struct pmfs_super sb;	/* what was written */
+	struct pmfs_super sb; /* what was written */
 	bool is_devdax;
-	char msg[256];		/* why it failed, for the user */
+	char msg[256]; /* why it failed, for the user */
 };
 
 /* Defaults used when opts leaves them 0. */

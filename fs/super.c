@@ -48,13 +48,15 @@ static int load_super(struct pmfs *fs)
 	err = pmfs_super_read(fs->base, fs->size, &fs->sb_copy, &fs->used_backup_sb, why,
 			      sizeof(why));
 	if (err) {
-		pmfs_logf(fs, PMFS_LOG_ERR, "%s: no valid pmemfs superblock: %s", fs->dev_path, why);
+		pmfs_logf(fs, PMFS_LOG_ERR, "%s: no valid pmemfs superblock: %s", fs->dev_path,
+			  why);
 		return err;
 	}
 	fs->sb = &fs->sb_copy;
 	if (fs->used_backup_sb) {
-		pmfs_logf(fs, PMFS_LOG_WARN, "%s: primary superblock invalid (%s); using the backup",
-			  fs->dev_path, why);
+		pmfs_logf(fs, PMFS_LOG_WARN,
+			  "%s: primary superblock invalid (%s); using the backup", fs->dev_path,
+			  why);
 		if (!fs->read_only)
 			restore_primary(fs);
 	}
@@ -168,11 +170,12 @@ int pmfs_mount(const char *device, const struct pmfs_mount_opts *opts, struct pm
 		info->device_align = fs->is_devdax ? fs->dev_info.align : fs->sb->device_align;
 		info->is_devdax = fs->is_devdax;
 	}
-	pmfs_logf(fs, PMFS_LOG_INFO,
-		  "%s: mounted %s (%s, %llu blocks; %s; %u transactions replayed, %u orphans freed)",
-		  device, fs->read_only ? "read-only" : "read-write",
-		  fs->is_devdax ? "devdax" : "file", (unsigned long long)fs->sb->total_blocks,
-		  was_clean ? "clean" : "not clean", replayed, freed);
+	pmfs_logf(
+	    fs, PMFS_LOG_INFO,
+	    "%s: mounted %s (%s, %llu blocks; %s; %u transactions replayed, %u orphans freed)",
+	    device, fs->read_only ? "read-only" : "read-write", fs->is_devdax ? "devdax" : "file",
+	    (unsigned long long)fs->sb->total_blocks, was_clean ? "clean" : "not clean", replayed,
+	    freed);
 	*fsp = fs;
 	return 0;
 fail:
@@ -190,8 +193,10 @@ int pmfs_unmount(struct pmfs *fs)
 		if (err == 0)
 			err = set_clean(fs, true);
 		else
-			pmfs_logf(fs, PMFS_LOG_ERR, "unmount: freeing inodes failed (%d); "
-				  "leaving the fs marked not clean", err);
+			pmfs_logf(fs, PMFS_LOG_ERR,
+				  "unmount: freeing inodes failed (%d); "
+				  "leaving the fs marked not clean",
+				  err);
 	}
 	pmfs_icache_fini(fs);
 	release(fs);

@@ -35,8 +35,7 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
  * data area non-empty and ending before the backup superblock, all of it
  * inside the device.  Written so that no product can overflow.
  */
-static int check_geometry(const struct pmfs_super *sb, uint64_t device_size, char *why,
-			  size_t len)
+static int check_geometry(const struct pmfs_super *sb, uint64_t device_size, char *why, size_t len)
 {
 	uint64_t dev_blocks = device_size >> PMFS_BLOCK_SHIFT;
 	uint64_t total = sb->total_blocks;

@@ -33,12 +33,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"no", no_argument, NULL, 'n'},
-		{"yes", no_argument, NULL, 'y'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"no", no_argument, NULL, 'n'},	 {"yes", no_argument, NULL, 'y'},
+	    {"force", no_argument, NULL, 'f'},	 {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	struct pmfs_fsck_opts opts = {0};
 	struct pmfs_fsck_report rep;

@@ -23,7 +23,8 @@ static void usage(FILE *out)
 		"  -f, --force         overwrite an existing pmemfs\n"
 		"  -N, --inodes N      number of inodes (default: one per 16 KiB)\n"
 		"  -J, --journal-lanes N     journal lanes (default: by size, 16 from 256 MiB)\n"
-		"  -B, --lane-size SIZE      bytes per journal lane (default: by size, 256K from 1 GiB)\n"
+		"  -B, --lane-size SIZE      bytes per journal lane (default: by size, 256K from 1 "
+		"GiB)\n"
 		"  -l, --list          list the devdax namespaces of this machine\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n",
@@ -42,11 +43,28 @@ static bool parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return false;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end == 'i' && shift)
 		end++;
@@ -119,16 +137,16 @@ static void print_geometry(const char *path, const struct pmfs_mkfs_result *res)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"size", required_argument, NULL, 's'},
-		{"label", required_argument, NULL, 'L'},
-		{"force", no_argument, NULL, 'f'},
-		{"inodes", required_argument, NULL, 'N'},
-		{"journal-lanes", required_argument, NULL, 'J'},
-		{"lane-size", required_argument, NULL, 'B'},
-		{"list", no_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"size", required_argument, NULL, 's'},
+	    {"label", required_argument, NULL, 'L'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"inodes", required_argument, NULL, 'N'},
+	    {"journal-lanes", required_argument, NULL, 'J'},
+	    {"lane-size", required_argument, NULL, 'B'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct pmfs_mkfs_opts opts = {0};
 	struct pmfs_mkfs_result res;
@@ -139,8 +157,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (!parse_size(optarg, &opts.size) || opts.size == 0) {
-				fprintf(stderr, "%s: bad --size '%s': expected a number with "
-						"an optional K, M, G or T suffix\n", prog, optarg);
+				fprintf(stderr,
+					"%s: bad --size '%s': expected a number with "
+					"an optional K, M, G or T suffix\n",
+					prog, optarg);
 				return 1;
 			}
 			break;
@@ -158,8 +178,8 @@ int main(int argc, char **argv)
 			break;
 		case 'J':
 			if (!parse_size(optarg, &v) || v == 0 || v > PMFS_MAX_LANES) {
-				fprintf(stderr, "%s: bad --journal-lanes '%s': expected 1..%u\n", prog,
-					optarg, PMFS_MAX_LANES);
+				fprintf(stderr, "%s: bad --journal-lanes '%s': expected 1..%u\n",
+					prog, optarg, PMFS_MAX_LANES);
 				return 1;
 			}
 			opts.journal_lanes = (uint32_t)v;
@@ -167,9 +187,10 @@ int main(int argc, char **argv)
 		case 'B':
 			if (!parse_size(optarg, &v) || v < PMFS_BLOCK_SIZE || v % PMFS_BLOCK_SIZE ||
 			    v / PMFS_BLOCK_SIZE > PMFS_MAX_LANE_BLOCKS) {
-				fprintf(stderr, "%s: bad --lane-size '%s': expected a multiple of "
-						"4K up to %uM\n", prog, optarg,
-					PMFS_MAX_LANE_BLOCKS / 256);
+				fprintf(stderr,
+					"%s: bad --lane-size '%s': expected a multiple of "
+					"4K up to %uM\n",
+					prog, optarg, PMFS_MAX_LANE_BLOCKS / 256);
 				return 1;
 			}
 			opts.lane_blocks = (uint32_t)(v / PMFS_BLOCK_SIZE);

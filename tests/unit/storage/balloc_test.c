@@ -285,7 +285,7 @@ static void two_threads_allocate_disjoint_runs(void **state)
 	struct pmfs *fs;
 	static struct thread_result r[2];
 	pthread_t th[2];
-	uint64_t (*runs)[2] = malloc(sizeof(*runs) * 2 * PER_THREAD);
+	uint64_t(*runs)[2] = malloc(sizeof(*runs) * 2 * PER_THREAD);
 	uint64_t free0, sum = 0;
 	int n = 0;
 
@@ -325,20 +325,18 @@ static void two_threads_allocate_disjoint_runs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(large_allocation_is_aligned, setup, teardown),
-		cmocka_unit_test_setup_teardown(small_allocations_fill_partial_units_first, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(full_device_returns_enospc, setup, teardown),
-		cmocka_unit_test_setup_teardown(fill_free_fill_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(fragmented_ninety_percent_full_still_allocates,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(abort_returns_reserved_blocks, setup, teardown),
-		cmocka_unit_test_setup_teardown(freed_blocks_return_only_after_commit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(freeing_free_blocks_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(allocation_survives_remount, setup, teardown),
-		cmocka_unit_test_setup_teardown(two_threads_allocate_disjoint_runs, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(large_allocation_is_aligned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(small_allocations_fill_partial_units_first, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(full_device_returns_enospc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fill_free_fill_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fragmented_ninety_percent_full_still_allocates, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(abort_returns_reserved_blocks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(freed_blocks_return_only_after_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(freeing_free_blocks_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(allocation_survives_remount, setup, teardown),
+	    cmocka_unit_test_setup_teardown(two_threads_allocate_disjoint_runs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,9 +166,10 @@ static void crash_during_create_leaves_old_or_new_fs(void **state)
 		has_file = pmfs_inode_ptr(fs, ino)->mode != 0;
 		free_now = pmfs_free_blocks(fs);
 		if (has_file ? free_now != free_after : free_now != free_before)
-			fail_msg("snapshot %d: file %s but %llu free blocks (before %llu, after %llu)",
-				 k, has_file ? "exists" : "absent", (unsigned long long)free_now,
-				 (unsigned long long)free_before, (unsigned long long)free_after);
+			fail_msg(
+			    "snapshot %d: file %s but %llu free blocks (before %llu, after %llu)",
+			    k, has_file ? "exists" : "absent", (unsigned long long)free_now,
+			    (unsigned long long)free_before, (unsigned long long)free_after);
 		if (has_file != (pmfs_inode_ptr(fs, PMFS_ROOT_INO)->size == PMFS_BLOCK_SIZE))
 			fail_msg("snapshot %d: inode and directory disagree", k);
 		has_file ? news++ : olds++;
@@ -259,8 +260,9 @@ static void crash_during_mkfs_leaves_no_mixture(void **state)
 			continue;
 		}
 		if (code != PMFS_FSCK_CLEAN)
-			fail_msg("mkfs crash point %d: expected no fs or a clean one, fsck says %d:\n%s",
-				 k, code, text);
+			fail_msg(
+			    "mkfs crash point %d: expected no fs or a clean one, fsck says %d:\n%s",
+			    k, code, text);
 		valid++;
 	}
 	assert_true(none > 0 && valid >= 2); /* old before, new after */
@@ -269,12 +271,11 @@ static void crash_during_mkfs_leaves_no_mixture(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(crash_during_create_leaves_old_or_new_fs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(crash_during_free_leaves_old_or_new_fs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(crash_during_mkfs_leaves_no_mixture, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(crash_during_create_leaves_old_or_new_fs, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(crash_during_free_leaves_old_or_new_fs, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(crash_during_mkfs_leaves_no_mixture, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

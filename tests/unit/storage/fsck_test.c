@@ -440,19 +440,19 @@ static void fsck_survives_random_damage(void **state)
 				uint64_t blk;
 				size_t len;
 			} live[] = {
-				{0, 256},
-				{PMFS_STATE_BLOCK, 16},
-				{img.sb.journal_start, 64},
-				{img.sb.itable_start, 5 * PMFS_INODE_SIZE},
-				{D, 192},
-				{D + 1, 192},
-				{img.sb.bitmap_start, (size_t)(D + 64) / 8},
+			    {0, 256},
+			    {PMFS_STATE_BLOCK, 16},
+			    {img.sb.journal_start, 64},
+			    {img.sb.itable_start, 5 * PMFS_INODE_SIZE},
+			    {D, 192},
+			    {D + 1, 192},
+			    {img.sb.bitmap_start, (size_t)(D + 64) / 8},
 			};
 			unsigned r = (unsigned)rand_r(&seed) % 7;
 			size_t off = (size_t)rand_r(&seed) % live[r].len;
 
 			((unsigned char *)raw_block(&img, live[r].blk))[off] ^=
-				(unsigned char)(1 + rand_r(&seed) % 255);
+			    (unsigned char)(1 + rand_r(&seed) % 255);
 		}
 		raw_close(&img);
 		c1 = run_fsck(false);
@@ -474,28 +474,28 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(fsck_finds_nothing_on_a_sound_tree),
-		T(fsck_skips_clean_fs_without_force),
-		T(fsck_bad_magic_is_operational_error),
-		T(fsck_restores_primary_with_bad_checksum),
-		T(fsck_rewrites_bad_backup),
-		T(fsck_reports_newer_version),
-		T(fsck_reports_overlapping_extents),
-		T(fsck_removes_second_link_to_a_directory),
-		T(fsck_frees_unreachable_directory_cycle),
-		T(fsck_fixes_wrong_link_count),
-		T(fsck_frees_leaked_block),
-		T(fsck_marks_owned_block_in_use),
-		T(fsck_fixes_hash_and_type),
-		T(fsck_removes_entry_to_free_inode),
-		T(fsck_removes_duplicate_name),
-		T(fsck_rebuilds_orphan_list),
-		T(fsck_frees_unreachable_file),
-		T(fsck_fixes_blocks_field),
-		T(fsck_frees_inode_with_extent_outside_device),
-		T(fsck_replays_pending_journal),
-		T(fsck_refuses_device_in_use),
-		T(fsck_survives_random_damage),
+	    T(fsck_finds_nothing_on_a_sound_tree),
+	    T(fsck_skips_clean_fs_without_force),
+	    T(fsck_bad_magic_is_operational_error),
+	    T(fsck_restores_primary_with_bad_checksum),
+	    T(fsck_rewrites_bad_backup),
+	    T(fsck_reports_newer_version),
+	    T(fsck_reports_overlapping_extents),
+	    T(fsck_removes_second_link_to_a_directory),
+	    T(fsck_frees_unreachable_directory_cycle),
+	    T(fsck_fixes_wrong_link_count),
+	    T(fsck_frees_leaked_block),
+	    T(fsck_marks_owned_block_in_use),
+	    T(fsck_fixes_hash_and_type),
+	    T(fsck_removes_entry_to_free_inode),
+	    T(fsck_removes_duplicate_name),
+	    T(fsck_rebuilds_orphan_list),
+	    T(fsck_frees_unreachable_file),
+	    T(fsck_fixes_blocks_field),
+	    T(fsck_frees_inode_with_extent_outside_device),
+	    T(fsck_replays_pending_journal),
+	    T(fsck_refuses_device_in_use),
+	    T(fsck_survives_random_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,8 +110,7 @@ void raw_make_inode(struct raw_image *img, uint64_t ino, uint32_t mode, uint32_t
 	in->atime_sec = in->mtime_sec = in->ctime_sec = in->btime_sec = 1700000000;
 }
 
-void raw_add_extent(struct raw_image *img, uint64_t ino, uint32_t lblk, uint64_t pblk,
-		    uint32_t len)
+void raw_add_extent(struct raw_image *img, uint64_t ino, uint32_t lblk, uint64_t pblk, uint32_t len)
 {
 	struct pmfs_inode *in = raw_inode(img, ino);
 

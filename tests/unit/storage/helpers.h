@@ -11,7 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs these first. */
 #include <setjmp.h>
+
 #include <cmocka.h>
 
 #include "internal.h"

@@ -144,11 +144,11 @@ static void generation_starts_above_largest_on_media(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(slots_are_unique_until_table_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(abort_and_free_return_slots, setup, teardown),
-		cmocka_unit_test_setup_teardown(root_cannot_be_freed, setup, teardown),
-		cmocka_unit_test_setup_teardown(generation_starts_above_largest_on_media, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(slots_are_unique_until_table_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(abort_and_free_return_slots, setup, teardown),
+	    cmocka_unit_test_setup_teardown(root_cannot_be_freed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(generation_starts_above_largest_on_media, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

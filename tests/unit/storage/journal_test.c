@@ -279,8 +279,9 @@ static void crash_at_every_fence_is_all_or_nothing(void **state)
 		old1 = fs->base[offs[1]] == 0 && fs->base[offs[1] + 99] == 0;
 		old2 = *(uint64_t *)(void *)(fs->base + offs[2]) == 0;
 		if (!((new0 && new1 && new2) || (old0 && old1 && old2)))
-			fail_msg("fence %d: mixed state after recovery (new: %d %d %d, old: %d %d %d)",
-				 k, new0, new1, new2, old0, old1, old2);
+			fail_msg(
+			    "fence %d: mixed state after recovery (new: %d %d %d, old: %d %d %d)",
+			    k, new0, new1, new2, old0, old1, old2);
 		if (new0) {
 			last_new = k;
 		} else if (last_new >= 0) {
@@ -289,7 +290,7 @@ static void crash_at_every_fence_is_all_or_nothing(void **state)
 		assert_int_equal(pmfs_unmount(fs), 0);
 	}
 	unlink(snap_path);
-	assert_int_equal(last_new, nsnaps - 1);	/* the tx completed */
+	assert_int_equal(last_new, nsnaps - 1); /* the tx completed */
 	if (replays < 1)
 		fail_msg("expected at least one snapshot to need replay, found %d", replays);
 }
@@ -349,21 +350,17 @@ static void concurrent_transactions_commute_on_shared_word(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(commit_applies_records_and_runs_defers, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(abort_changes_nothing_and_rolls_back, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(tx_set_reports_e2big_when_lane_full, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(tx_set_refuses_superblock_and_journal, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(recovery_replays_lanes_in_seq_order, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(recovery_ignores_torn_head, setup, teardown),
-		cmocka_unit_test_setup_teardown(crash_at_every_fence_is_all_or_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(concurrent_transactions_commute_on_shared_word,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(commit_applies_records_and_runs_defers, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(abort_changes_nothing_and_rolls_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(tx_set_reports_e2big_when_lane_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(tx_set_refuses_superblock_and_journal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(recovery_replays_lanes_in_seq_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(recovery_ignores_torn_head, setup, teardown),
+	    cmocka_unit_test_setup_teardown(crash_at_every_fence_is_all_or_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_transactions_commute_on_shared_word, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,18 +269,18 @@ static void read_only_mount_writes_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mkfs_geometry_is_consistent),
-		cmocka_unit_test(mkfs_refuses_too_small),
-		cmocka_unit_test(mkfs_refuses_existing_fs_without_force),
-		cmocka_unit_test(mkfs_refuses_device_in_use),
-		cmocka_unit_test(mount_refuses_device_in_use),
-		cmocka_unit_test(mount_unmount_tracks_clean_flag),
-		cmocka_unit_test(mount_uses_backup_when_primary_smashed),
-		cmocka_unit_test(mount_refuses_both_superblocks_bad),
-		cmocka_unit_test(mount_refuses_newer_version),
-		cmocka_unit_test(mount_refuses_bad_geometry),
-		cmocka_unit_test(statfs_reports_free_space),
-		cmocka_unit_test(read_only_mount_writes_nothing),
+	    cmocka_unit_test(mkfs_geometry_is_consistent),
+	    cmocka_unit_test(mkfs_refuses_too_small),
+	    cmocka_unit_test(mkfs_refuses_existing_fs_without_force),
+	    cmocka_unit_test(mkfs_refuses_device_in_use),
+	    cmocka_unit_test(mount_refuses_device_in_use),
+	    cmocka_unit_test(mount_unmount_tracks_clean_flag),
+	    cmocka_unit_test(mount_uses_backup_when_primary_smashed),
+	    cmocka_unit_test(mount_refuses_both_superblocks_bad),
+	    cmocka_unit_test(mount_refuses_newer_version),
+	    cmocka_unit_test(mount_refuses_bad_geometry),
+	    cmocka_unit_test(statfs_reports_free_space),
+	    cmocka_unit_test(read_only_mount_writes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

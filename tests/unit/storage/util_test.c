@@ -49,9 +49,9 @@ static void name_hash_is_fnv1a_and_never_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(crc32c_matches_known_answer),
-		cmocka_unit_test(crc32c_continues_across_calls),
-		cmocka_unit_test(name_hash_is_fnv1a_and_never_zero),
+	    cmocka_unit_test(crc32c_matches_known_answer),
+	    cmocka_unit_test(crc32c_continues_across_calls),
+	    cmocka_unit_test(name_hash_is_fnv1a_and_never_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
