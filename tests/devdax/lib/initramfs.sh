@@ -1,0 +1,133 @@
+# initramfs.sh - sourced by run.sh: builds the guest's initramfs.
+#
+# Base part (once per test run, $WORK/base.cpio.gz): static busybox, the
+# kernel modules for the emulated NVDIMM and FUSE with their dependencies,
+# ndctl and daxctl, the project's binaries, a small source tree for the tar
+# test, and the guest scripts.  Boot part (per boot, boot_initrd): a
+# /pm/boot.env telling the guest what to run.  Each part is a separately
+# gzipped newc cpio; the kernel takes the concatenation (a plain cpio after
+# a gzipped one would fail with "invalid magic").
+#
+# Project files keep their path relative to the build directory under /pm,
+# so the binaries' $ORIGIN-relative RUNPATH finds our libpmem.so.1; system
+# libraries keep their host path.
+
+GUEST_MODULES=(nfit nd_pmem dax_pmem device_dax fuse)
+
+# guest_path HOSTPATH: where a host file lives in the guest.
+guest_path() {
+	local p
+	p=$(realpath -m --no-symlinks "$1")
+	case "$p" in
+	"$BUILD_ROOT"/*) echo "/pm/${p#"$BUILD_ROOT"/}" ;;
+	*) echo "$p" ;;
+	esac
+}
+
+# install_file ROOT HOSTPATH [MODE]: copies one file (symlinks followed).
+install_file() {
+	local dest
+	dest=$1$(guest_path "$2")
+	mkdir -p "$(dirname "$dest")"
+	cp -L "$2" "$dest"
+	[ -z "${3:-}" ] || chmod "$3" "$dest"
+}
+
+# shared_libs BINARY: the host paths of its shared libraries and loader.
+# Fields are split on blanks by awk itself ([ \t] under mawk, which has no
+# \s): "libx.so => /path (0x..)" and "/lib64/ld-linux-x86-64.so.2 (0x..)".
+shared_libs() {
+	ldd "$1" 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }'
+	# "not found" would leave the guest program unable to start.
+	if ldd "$1" 2>/dev/null | grep -q 'not found'; then
+		fail "ldd $1: $(ldd "$1" | grep 'not found' | tr '\n' ' ')"
+	fi
+}
+
+# install_program ROOT HOSTPATH: the program and its shared libraries.
+install_program() {
+	local root=$1 prog=$2 lib
+	[ -x "$prog" ] || fail "program $prog is missing (build it first)"
+	install_file "$root" "$prog" 755
+	for lib in $(shared_libs "$prog"); do
+		[ -e "$root$(guest_path "$lib")" ] || install_file "$root" "$lib"
+	done
+}
+
+install_modules() {
+	local root=$1 mod path
+	mkdir -p "$root/lib/modules/$KVER"
+	for mod in "${GUEST_MODULES[@]}"; do
+		# -C /dev/null: ndctl's modprobe.d has an "install libnvdimm"
+		# rule that would hide the insmod line.
+		modprobe -d "$KROOT" -S "$KVER" -C /dev/null --show-depends "$mod" |
+			awk '$1 == "insmod" { print $2 }' >"$WORK/mod.list" ||
+			fail "modprobe --show-depends $mod in $KROOT failed"
+		[ -s "$WORK/mod.list" ] || fail "kernel $KVER has no module $mod"
+		while read -r path; do
+			mkdir -p "$root/$(dirname "${path#"$KROOT"}")"
+			cp "$path" "$root/${path#"$KROOT"}"
+		done <"$WORK/mod.list"
+	done
+	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/"
+	depmod -b "$root" "$KVER"
+}
+
+# The project's programs: meson passes their paths in the environment.
+PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK)
+
+install_project() {
+	local root=$1 var
+	: >"$root/pm/paths.env"
+	for var in "${PROJECT_PROGRAMS[@]}"; do
+		[ -n "${!var:-}" ] || fail "environment variable $var is not set (run through meson test)"
+		install_program "$root" "${!var}"
+		echo "$var=$(guest_path "${!var}")" >>"$root/pm/paths.env"
+	done
+	[ -e "$root/pm/libpmem/libpmem.so.1" ] ||
+		fail "the project binaries do not load the project's libpmem.so.1"
+}
+
+# A few MiB of many small files for the tar round trip.
+install_tree() {
+	local root=$1
+	mkdir -p "$root/pm/tree"
+	cp -a /usr/include/linux "$root/pm/tree/" 2>/dev/null ||
+		fail "/usr/include/linux is missing (package linux-libc-dev)"
+	cp -a /usr/include/fuse3 "$root/pm/tree/" 2>/dev/null || true
+}
+
+build_initramfs() {
+	local root=$1/base
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,run,pm/t,usr/bin,usr/sbin}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	ln -s /proc/mounts "$root/etc/mtab"
+	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	install_modules "$root"
+	install_program "$root" "$(command -v ndctl)"
+	install_program "$root" "$(command -v daxctl)"
+	install_project "$root"
+	install_tree "$root"
+	echo "KVER=$KVER" >>"$root/pm/paths.env"
+	cp "$HERE/guest/init" "$root/init"
+	chmod 755 "$root/init"
+	cp "$HERE"/guest/*.sh "$root/pm/t/"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$1/base.cpio.gz"
+	[ "$KEEP" = 1 ] || rm -rf "$root"
+}
+
+# boot_initrd OUT VAR=VALUE...: base part plus a /pm/boot.env of the values.
+boot_initrd() {
+	local out=$1 dir
+	shift
+	dir=$(mktemp -d "$WORK/boot.XXXXXX")
+	mkdir -p "$dir/pm"
+	printf '%s\n' "$@" >"$dir/pm/boot.env"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir.cpio.gz"
+	cat "$WORK/base.cpio.gz" "$dir.cpio.gz" >"$out"
+	rm -rf "$dir" "$dir.cpio.gz"
+}

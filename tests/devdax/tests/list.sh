@@ -1,0 +1,8 @@
+# list.sh (host) - one boot: mkfs.pmemfs --list on a fresh 2 MiB-aligned
+# devdax namespace (guest/list.sh).
+run_test() {
+	check_qemu_runs
+	boot DEVDAX_SCRIPT=list
+	[ "$GUEST_RC" = 0 ] || fail "guest script list.sh: rc=$GUEST_RC"
+	note "PASS"
+}
