@@ -151,16 +151,24 @@ static int random_slot(bool must_be_open)
  * the end of the file. */
 static off_t random_offset(off_t size)
 {
+	off_t off;
+
 	switch (below(4)) {
 	case 0:
-		return (off_t)(below(MAX_FILE / 4096) * 4096);
+		off = (off_t)(below(MAX_FILE / 4096) * 4096);
+		break;
 	case 1:
-		return size > 0 ? (off_t)below((uint64_t)size + 1) : 0;
+		off = size > 0 ? (off_t)below((uint64_t)size + 1) : 0;
+		break;
 	case 2:
-		return size + (off_t)below(8192);
+		off = size + (off_t)below(8192);
+		break;
 	default:
-		return (off_t)below(MAX_FILE);
+		off = (off_t)below(MAX_FILE);
+		break;
 	}
+	/* Every length is then cut to MAX_FILE - off, so it must not go negative. */
+	return off < (off_t)MAX_FILE ? off : (off_t)MAX_FILE;
 }
 
 static size_t random_length(void)
@@ -433,6 +441,8 @@ static void op_mmap(void)
 		return;
 	off = (off_t)below((uint64_t)size);
 	len = (size_t)below((uint64_t)(size - off)) + 1;
+	if (len > MAX_FILE)
+		len = MAX_FILE;
 	from = (size_t)below(MAX_FILE - len + 1);
 	describe("mmap %s(slot %d: %s, off %lld, len %zu)", store ? "store" : "load", s,
 		 sl->path, (long long)off, len);
@@ -628,7 +638,8 @@ static void compare_file_contents(const char *path)
 			fail("open %s for the tree check on side %d: %s", path, i,
 			     strerror(errno));
 	}
-	compare_range(fd[0], fd[1], 0, MAX_FILE * 2, path);
+	/* O_APPEND writes can grow a file past MAX_FILE. */
+	compare_range(fd[0], fd[1], 0, (size_t)size_of_fd(fd[1]) + 1, path);
 	close(fd[0]);
 	close(fd[1]);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The randomised lock-step tester against a tmpfs reference: FSRAND_OPS
 # operations (100000 by default) with a printed seed (FSRAND_SEED to
-# repeat one), then the trees must still match after a remount.
+# repeat one), then the trees must still match after a remount.  A second,
+# shorter run does the same with -o writeback_cache.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 512M
@@ -16,5 +17,16 @@ seed_arg=()
 unmount_fs
 mount_fs
 diff -r --no-dereference "$REF" "$MNT/t" >"$WORK/diff" 2>&1 || fail "trees differ after remount: $(head -5 "$WORK/diff")"
+unmount_fs
+
+mount_fs -o writeback_cache
+REF2=$(mktemp -d /dev/shm/pmemfs-fsrand-ref.XXXXXX)
+EXTRA_CLEANUP="$REF $REF2"
+mkdir "$MNT/wb"
+"$HELPER_DIR/fsrand" "${seed_arg[@]}" --ops $(( ${FSRAND_OPS:-100000} / 4 )) "$MNT/wb" "$REF2" ||
+	fail "fsrand with -o writeback_cache found a difference (see the line above)"
+unmount_fs
+mount_fs
+diff -r --no-dereference "$REF2" "$MNT/wb" >"$WORK/diff" 2>&1 || fail "writeback_cache trees differ after remount: $(head -5 "$WORK/diff")"
 unmount_fs
 fsck_clean
