@@ -17,7 +17,7 @@
  *   - up to 8 vectors: load everything, then store with overlapping
  *     pairs (so any overlap of src and dst is safe);
  *   - longer: the partial first cache line with the short routine, whole
- *     cache lines with vector stores (4 lines per iteration, each line
+ *     cache lines with vector stores (8 lines per iteration, each line
  *     loaded completely before it is stored), the partial last line with
  *     the short routine.  memmove walks up when dst is below src or the
  *     ranges do not overlap, and down otherwise.
@@ -53,7 +53,8 @@ typedef uint64_t u64_any __attribute__((aligned(1), may_alias));
 
 #define LINE PMEM_CACHELINE
 #define VECS_PER_LINE (LINE / VEC_SIZE)
-#define BLOCK (4 * LINE)
+/* Lines per loop iteration (a multiple of 4); 4 and 8 measured the same. */
+#define BLOCK (8 * LINE)
 
 _Static_assert(VEC_SIZE == 16 || VEC_SIZE == 32 || VEC_SIZE == 64, "vector size");
 
@@ -154,14 +155,28 @@ MEMOPS_INLINE void copy_short(char *d, const char *s, size_t len)
 			STORE((d) + i_ * VEC_SIZE, v_[i_]);                                        \
 	} while (0)
 
+/* Four lines from offset o (in lines) up, or down, of d and s. */
+#define COPY_4_UP(d, s, o, STORE)                                                                  \
+	do {                                                                                       \
+		COPY_LINE((d) + ((o) + 0) * LINE, (s) + ((o) + 0) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 1) * LINE, (s) + ((o) + 1) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 2) * LINE, (s) + ((o) + 2) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 3) * LINE, (s) + ((o) + 3) * LINE, STORE);                  \
+	} while (0)
+#define COPY_4_DOWN(d, s, o, STORE)                                                                \
+	do {                                                                                       \
+		COPY_LINE((d) + ((o) + 3) * LINE, (s) + ((o) + 3) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 2) * LINE, (s) + ((o) + 2) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 1) * LINE, (s) + ((o) + 1) * LINE, STORE);                  \
+		COPY_LINE((d) + ((o) + 0) * LINE, (s) + ((o) + 0) * LINE, STORE);                  \
+	} while (0)
+
 #define DEFINE_LINES(name, STORE)                                                                  \
 	MEMOPS_INLINE void name##_up(char *d, const char *s, size_t len)                           \
 	{                                                                                          \
 		for (; len >= BLOCK; len -= BLOCK, d += BLOCK, s += BLOCK) {                       \
-			COPY_LINE(d, s, STORE);                                                    \
-			COPY_LINE(d + LINE, s + LINE, STORE);                                      \
-			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);                              \
-			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);                              \
+			for (int q_ = 0; q_ < BLOCK / LINE; q_ += 4)                               \
+				COPY_4_UP(d, s, q_, STORE);                                        \
 		}                                                                                  \
 		for (; len >= LINE; len -= LINE, d += LINE, s += LINE)                             \
 			COPY_LINE(d, s, STORE);                                                    \
@@ -172,10 +187,8 @@ MEMOPS_INLINE void copy_short(char *d, const char *s, size_t len)
 		for (; len >= BLOCK; len -= BLOCK) {                                               \
 			d -= BLOCK;                                                                \
 			s -= BLOCK;                                                                \
-			COPY_LINE(d + 3 * LINE, s + 3 * LINE, STORE);                              \
-			COPY_LINE(d + 2 * LINE, s + 2 * LINE, STORE);                              \
-			COPY_LINE(d + LINE, s + LINE, STORE);                                      \
-			COPY_LINE(d, s, STORE);                                                    \
+			for (int q_ = BLOCK / LINE - 4; q_ >= 0; q_ -= 4)                          \
+				COPY_4_DOWN(d, s, q_, STORE);                                      \
 		}                                                                                  \
 		for (; len >= LINE; len -= LINE) {                                                 \
 			d -= LINE;                                                                 \
@@ -306,10 +319,12 @@ MEMOPS_INLINE void set_short(char *d, int c, size_t len)
 	MEMOPS_INLINE void name(char *d, vec_t v, size_t len)                                      \
 	{                                                                                          \
 		for (; len >= BLOCK; len -= BLOCK, d += BLOCK) {                                   \
-			SET_LINE(d, v, STORE);                                                     \
-			SET_LINE(d + LINE, v, STORE);                                              \
-			SET_LINE(d + 2 * LINE, v, STORE);                                          \
-			SET_LINE(d + 3 * LINE, v, STORE);                                          \
+			for (int q_ = 0; q_ < BLOCK / LINE; q_ += 4) {                             \
+				SET_LINE(d + (q_ + 0) * LINE, v, STORE);                           \
+				SET_LINE(d + (q_ + 1) * LINE, v, STORE);                           \
+				SET_LINE(d + (q_ + 2) * LINE, v, STORE);                           \
+				SET_LINE(d + (q_ + 3) * LINE, v, STORE);                           \
+			}                                                                          \
 		}                                                                                  \
 		for (; len >= LINE; len -= LINE, d += LINE)                                        \
 			SET_LINE(d, v, STORE);                                                     \
