@@ -20,7 +20,8 @@
 #include "libpmem.h"
 #include "pmem_internal.h"
 
-#define PMEM_ERRORMSG_MAX 512
+/* As PMDK: room for a message that quotes a full path. */
+#define PMEM_ERRORMSG_MAX 8192
 
 static __thread char Errormsg[PMEM_ERRORMSG_MAX];
 
