@@ -14,14 +14,17 @@
 
 enum { KEY_READ_ONLY, KEY_POSITIONAL };
 
-#define PMFS_OPT(templ, field, value) { templ, offsetof(struct pmfs_fuse_args, field), value }
+#define PMFS_OPT(templ, field, value)                                                              \
+	{                                                                                          \
+		templ, offsetof(struct pmfs_fuse_args, field), value                               \
+	}
 
 static const struct fuse_opt pmfs_opts[] = {
-	PMFS_OPT("writeback_cache", writeback_cache, 1),
-	PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
-	PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
-	FUSE_OPT_KEY("ro", KEY_READ_ONLY),
-	FUSE_OPT_END,
+    PMFS_OPT("writeback_cache", writeback_cache, 1),
+    PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
+    PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
+    FUSE_OPT_KEY("ro", KEY_READ_ONLY),
+    FUSE_OPT_END,
 };
 
 static void print_usage(const char *prog)
@@ -113,8 +116,7 @@ int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args)
 		return -1;
 	}
 	if (args->attr_timeout < 0 || args->entry_timeout < 0) {
-		fprintf(stderr, "%s: bad option: timeouts must not be negative\n",
-			PMFS_FUSE_PROG);
+		fprintf(stderr, "%s: bad option: timeouts must not be negative\n", PMFS_FUSE_PROG);
 		return -1;
 	}
 	if (add_default_options(args) != 0) {

@@ -14,8 +14,8 @@ struct pmfs_fuse_args {
 	int writeback_cache;
 	double attr_timeout;
 	double entry_timeout;
-	struct fuse_cmdline_opts cmd;	/* cmd.mountpoint is the mountpoint */
-	struct fuse_args fuse;		/* what is left for libfuse */
+	struct fuse_cmdline_opts cmd; /* cmd.mountpoint is the mountpoint */
+	struct fuse_args fuse;	      /* what is left for libfuse */
 };
 
 /* Returns 0 to go on, 1 when --help or --version was answered, -1 on a

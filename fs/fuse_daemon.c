@@ -86,12 +86,12 @@ int pmfs_fuse_check_mountpoint(const char *mountpoint)
 		return -1;
 	}
 	if (!realpath(mountpoint, real)) {
-		pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: %s", mountpoint,
-			      strerror(errno));
+		pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: %s", mountpoint, strerror(errno));
 		return -1;
 	}
 	if (find_mount(real, fstype, sizeof(fstype))) {
-		pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: mountpoint in use (%s is mounted there)",
+		pmfs_fuse_log(PMFS_LOG_ERR,
+			      "cannot mount on %s: mountpoint in use (%s is mounted there)",
 			      mountpoint, fstype);
 		return -1;
 	}

@@ -18,7 +18,7 @@ void pmfs_fuse_log_use_syslog(bool use_syslog);
 void pmfs_fuse_log_set_debug(bool debug);
 
 void pmfs_fuse_log(enum pmfs_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Matches pmfs_log_fn: the core's messages, prefixed with "core". */
 void pmfs_fuse_core_log(void *ctx, enum pmfs_log_level level, const char *msg);

@@ -121,10 +121,10 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 
 int main(int argc, char **argv)
 {
-	struct pmfs_mount_opts mopts = { .log = pmfs_fuse_core_log };
-	struct pmfs_mount_info info = { 0 };
+	struct pmfs_mount_opts mopts = {.log = pmfs_fuse_core_log};
+	struct pmfs_mount_info info = {0};
 	struct pmfs_fuse_args args;
-	struct pmfs_fuse pf = { 0 };
+	struct pmfs_fuse pf = {0};
 	int ret;
 
 	pmfs_fuse_log_capture_libfuse();

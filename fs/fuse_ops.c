@@ -204,8 +204,7 @@ static void pmfs_fuse_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_status(req, pmfs_rmdir(req_fs(req), parent, name));
 }
 
-static void pmfs_fuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-			      const char *name)
+static void pmfs_fuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st;
@@ -243,9 +242,8 @@ static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	/* FUSE_CAP_ATOMIC_O_TRUNC (libfuse's default): the truncate is ours. */
 	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
-		struct stat st = { .st_size = 0 };
-		int ret = pmfs_setattr(pf->fs, ino, &st, PMFS_SET_SIZE | PMFS_SET_MTIME_NOW,
-				       NULL);
+		struct stat st = {.st_size = 0};
+		int ret = pmfs_setattr(pf->fs, ino, &st, PMFS_SET_SIZE | PMFS_SET_MTIME_NOW, NULL);
 		if (ret < 0)
 			return ret;
 	}
@@ -271,8 +269,8 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fuse_entry_param e;
 	struct stat st;
-	int ret = pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid,
-			      ctx->gid, &st);
+	int ret =
+	    pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid, ctx->gid, &st);
 
 	if (ret < 0) {
 		reply_status(req, ret);
@@ -305,7 +303,7 @@ static int emit_read(void *ctx, const struct iovec *iov, int iovcnt, size_t byte
 static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	struct read_reply rr = { .req = req, .replied = false };
+	struct read_reply rr = {.req = req, .replied = false};
 	int ret;
 
 	(void)fi;
@@ -320,8 +318,8 @@ static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
  * change goes through it.  Appending here would also misplace page-cache
  * writeback (fi->writepage) of a shared mapping opened with O_APPEND.
  */
-static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
-			    off_t off, struct fuse_file_info *fi)
+static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			    struct fuse_file_info *fi)
 {
 	ssize_t ret;
 
@@ -354,8 +352,7 @@ static void pmfs_fuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_i
  * cache the kernel writes dirty pages before FSYNC too, but we answer it
  * properly there so the drain in pmfs_fsync orders everything before.
  */
-static void pmfs_fuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-			    struct fuse_file_info *fi)
+static void pmfs_fuse_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	(void)fi;
 	if (!req_fuse(req)->writeback_cache) {
@@ -422,7 +419,7 @@ static int fill_dir(void *ctx, const char *name, const struct stat *st, uint64_t
 
 static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
-	struct dir_buf db = { .req = req, .pf = req_fuse(req), .size = size, .plus = plus };
+	struct dir_buf db = {.req = req, .pf = req_fuse(req), .size = size, .plus = plus};
 	int ret;
 
 	db.buf = malloc(size);
@@ -481,8 +478,8 @@ static void pmfs_fuse_statfs(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_statfs(req, &st);
 }
 
-static void pmfs_fuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			       const char *value, size_t size, int flags)
+static void pmfs_fuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			       size_t size, int flags)
 {
 	reply_status(req, pmfs_setxattr(req_fs(req), ino, name, value, size, flags));
 }
@@ -531,8 +528,8 @@ static void pmfs_fuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *na
 	reply_status(req, pmfs_removexattr(req_fs(req), ino, name));
 }
 
-static void pmfs_fuse_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
-				off_t len, struct fuse_file_info *fi)
+static void pmfs_fuse_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+				struct fuse_file_info *fi)
 {
 	struct pmfs_fuse *pf = req_fuse(req);
 	int ret = pmfs_fallocate(pf->fs, ino, mode, off, len);
@@ -583,38 +580,38 @@ static void pmfs_fuse_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t o
 }
 
 const struct fuse_lowlevel_ops pmfs_fuse_ops = {
-	.init = pmfs_fuse_init,
-	.lookup = pmfs_fuse_lookup,
-	.forget = pmfs_fuse_forget,
-	.forget_multi = pmfs_fuse_forget_multi,
-	.getattr = pmfs_fuse_getattr,
-	.setattr = pmfs_fuse_setattr,
-	.readlink = pmfs_fuse_readlink,
-	.mknod = pmfs_fuse_mknod,
-	.mkdir = pmfs_fuse_mkdir,
-	.unlink = pmfs_fuse_unlink,
-	.rmdir = pmfs_fuse_rmdir,
-	.symlink = pmfs_fuse_symlink,
-	.rename = pmfs_fuse_rename,
-	.link = pmfs_fuse_link,
-	.open = pmfs_fuse_open,
-	.read = pmfs_fuse_read,
-	.write = pmfs_fuse_write,
-	.flush = pmfs_fuse_flush,
-	.release = pmfs_fuse_release,
-	.fsync = pmfs_fuse_fsync,
-	.opendir = pmfs_fuse_opendir,
-	.readdir = pmfs_fuse_readdir,
-	.readdirplus = pmfs_fuse_readdirplus,
-	.releasedir = pmfs_fuse_releasedir,
-	.fsyncdir = pmfs_fuse_fsyncdir,
-	.statfs = pmfs_fuse_statfs,
-	.setxattr = pmfs_fuse_setxattr,
-	.getxattr = pmfs_fuse_getxattr,
-	.listxattr = pmfs_fuse_listxattr,
-	.removexattr = pmfs_fuse_removexattr,
-	.create = pmfs_fuse_create,
-	.fallocate = pmfs_fuse_fallocate,
-	.lseek = pmfs_fuse_lseek,
-	.copy_file_range = pmfs_fuse_copy_file_range,
+    .init = pmfs_fuse_init,
+    .lookup = pmfs_fuse_lookup,
+    .forget = pmfs_fuse_forget,
+    .forget_multi = pmfs_fuse_forget_multi,
+    .getattr = pmfs_fuse_getattr,
+    .setattr = pmfs_fuse_setattr,
+    .readlink = pmfs_fuse_readlink,
+    .mknod = pmfs_fuse_mknod,
+    .mkdir = pmfs_fuse_mkdir,
+    .unlink = pmfs_fuse_unlink,
+    .rmdir = pmfs_fuse_rmdir,
+    .symlink = pmfs_fuse_symlink,
+    .rename = pmfs_fuse_rename,
+    .link = pmfs_fuse_link,
+    .open = pmfs_fuse_open,
+    .read = pmfs_fuse_read,
+    .write = pmfs_fuse_write,
+    .flush = pmfs_fuse_flush,
+    .release = pmfs_fuse_release,
+    .fsync = pmfs_fuse_fsync,
+    .opendir = pmfs_fuse_opendir,
+    .readdir = pmfs_fuse_readdir,
+    .readdirplus = pmfs_fuse_readdirplus,
+    .releasedir = pmfs_fuse_releasedir,
+    .fsyncdir = pmfs_fuse_fsyncdir,
+    .statfs = pmfs_fuse_statfs,
+    .setxattr = pmfs_fuse_setxattr,
+    .getxattr = pmfs_fuse_getxattr,
+    .listxattr = pmfs_fuse_listxattr,
+    .removexattr = pmfs_fuse_removexattr,
+    .create = pmfs_fuse_create,
+    .fallocate = pmfs_fuse_fallocate,
+    .lseek = pmfs_fuse_lseek,
+    .copy_file_range = pmfs_fuse_copy_file_range,
 };

@@ -21,10 +21,10 @@ struct pmfs_fuse {
 	struct pmfs *fs;
 	struct fuse_session *se;
 	bool read_only;
-	bool writeback_cache;	/* -o writeback_cache: kernel write-back */
-	double attr_timeout;	/* seconds the kernel may cache attributes */
-	double entry_timeout;	/* ... names, and negative lookups */
-	unsigned max_write;	/* negotiated in init, for the log */
+	bool writeback_cache; /* -o writeback_cache: kernel write-back */
+	double attr_timeout;  /* seconds the kernel may cache attributes */
+	double entry_timeout; /* ... names, and negative lookups */
+	unsigned max_write;   /* negotiated in init, for the log */
 };
 
 extern const struct fuse_lowlevel_ops pmfs_fuse_ops;

@@ -35,7 +35,7 @@
 #define MAX_FILE (2u << 20) /* offsets stay below this */
 #define FULL_CHECK_EVERY 500
 
-static const char *const names[NAME_POOL] = { "a", "b", "c", "dir", "e", "f" };
+static const char *const names[NAME_POOL] = {"a", "b", "c", "dir", "e", "f"};
 
 struct side {
 	const char *root;
@@ -63,8 +63,8 @@ static char op_text[256];
 static bool verbose;
 static bool emulate_zero_range_everywhere; /* self-test on two tmpfs trees */
 static uint64_t inject_at = UINT64_MAX;	   /* self-test: plant a difference */
-static unsigned char *buf[2]; /* scratch for each side */
-static unsigned char *data;   /* what writes write */
+static unsigned char *buf[2];		   /* scratch for each side */
+static unsigned char *data;		   /* what writes write */
 
 static uint64_t rnd(void)
 {
@@ -97,9 +97,9 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: mismatch at op %" PRIu64 " (--seed %" PRIu64 " --ops %" PRIu64
-			"): %s: ",
-		PROG, op_number, seed, op_number + 1, op_text);
+	fprintf(stderr,
+		"%s: mismatch at op %" PRIu64 " (--seed %" PRIu64 " --ops %" PRIu64 "): %s: ", PROG,
+		op_number, seed, op_number + 1, op_text);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -115,7 +115,7 @@ static void die(const char *what)
 
 static struct result result_of(long ret)
 {
-	struct result r = { .ret = ret, .err = ret < 0 ? errno : 0 };
+	struct result r = {.ret = ret, .err = ret < 0 ? errno : 0};
 	return r;
 }
 
@@ -243,7 +243,7 @@ static mode_t mode_of_fd(int fd)
 
 static void op_open(void)
 {
-	static const int access_modes[] = { O_RDONLY, O_WRONLY, O_RDWR, O_RDWR };
+	static const int access_modes[] = {O_RDONLY, O_WRONLY, O_RDWR, O_RDWR};
 	int s = random_slot(false);
 	struct slot *sl = &slots[s];
 	int flags = access_modes[below(4)];
@@ -388,11 +388,11 @@ static int reference_zero_range(int fd, int mode, off_t off, off_t len)
 static void op_fallocate(void)
 {
 	static const int modes[] = {
-		0,
-		FALLOC_FL_KEEP_SIZE,
-		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		FALLOC_FL_ZERO_RANGE,
-		FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+	    0,
+	    FALLOC_FL_KEEP_SIZE,
+	    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    FALLOC_FL_ZERO_RANGE,
+	    FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
 	};
 	int s = random_slot(true);
 	int mode = modes[below(5)];
@@ -444,8 +444,8 @@ static void op_mmap(void)
 	if (len > MAX_FILE)
 		len = MAX_FILE;
 	from = (size_t)below(MAX_FILE - len + 1);
-	describe("mmap %s(slot %d: %s, off %lld, len %zu)", store ? "store" : "load", s,
-		 sl->path, (long long)off, len);
+	describe("mmap %s(slot %d: %s, off %lld, len %zu)", store ? "store" : "load", s, sl->path,
+		 (long long)off, len);
 	for (int i = 0; i < 2; i++) {
 		map[i] = mmap(NULL, (size_t)size, store ? PROT_READ | PROT_WRITE : PROT_READ,
 			      MAP_SHARED, sl->fd[i], 0);
@@ -483,7 +483,7 @@ static void op_fsync(void)
 
 static void op_rename(void)
 {
-	static const unsigned flag_choices[] = { 0, 0, RENAME_NOREPLACE, RENAME_EXCHANGE };
+	static const unsigned flag_choices[] = {0, 0, RENAME_NOREPLACE, RENAME_EXCHANGE};
 	unsigned flags = flag_choices[below(4)];
 	char from[64], to[64];
 	struct result r[2];
@@ -635,8 +635,7 @@ static void compare_file_contents(const char *path)
 	for (int i = 0; i < 2; i++) {
 		fd[i] = openat(sides[i].dirfd, path, O_RDONLY | O_CLOEXEC);
 		if (fd[i] < 0)
-			fail("open %s for the tree check on side %d: %s", path, i,
-			     strerror(errno));
+			fail("open %s for the tree check on side %d: %s", path, i, strerror(errno));
 	}
 	/* O_APPEND writes can grow a file past MAX_FILE. */
 	compare_range(fd[0], fd[1], 0, (size_t)size_of_fd(fd[1]) + 1, path);
@@ -682,10 +681,10 @@ struct op {
 };
 
 static const struct op ops[] = {
-	{ op_open, 12 },     { op_close, 8 },    { op_write, 20 },  { op_read, 12 },
-	{ op_truncate, 5 },  { op_fallocate, 6 }, { op_mmap, 5 },    { op_fsync, 2 },
-	{ op_rename, 6 },    { op_link, 3 },      { op_symlink, 2 }, { op_unlink, 5 },
-	{ op_mkdir, 4 },     { op_rmdir, 3 },     { op_stat, 6 },    { op_readlink, 1 },
+    {op_open, 12},    {op_close, 8},	 {op_write, 20},  {op_read, 12},
+    {op_truncate, 5}, {op_fallocate, 6}, {op_mmap, 5},	  {op_fsync, 2},
+    {op_rename, 6},   {op_link, 3},	 {op_symlink, 2}, {op_unlink, 5},
+    {op_mkdir, 4},    {op_rmdir, 3},	 {op_stat, 6},	  {op_readlink, 1},
 };
 
 static void run_one(void)
@@ -703,13 +702,14 @@ static void run_one(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: %s [--seed N] [--ops N] [--verbose] TESTDIR REFDIR\n"
-		     "Runs N random operations on TESTDIR and REFDIR (a trusted file system,\n"
-		     "e.g. tmpfs) in lock step and exits 1 at the first difference.\n"
-		     "Checking fsrand itself:\n"
-		     "  --emulate-zero-range   emulate FALLOC_FL_ZERO_RANGE on TESTDIR too\n"
-		     "                         (where it is tmpfs, which lacks it)\n"
-		     "  --inject-difference N  create a file in TESTDIR only, after op N\n",
+	fprintf(out,
+		"usage: %s [--seed N] [--ops N] [--verbose] TESTDIR REFDIR\n"
+		"Runs N random operations on TESTDIR and REFDIR (a trusted file system,\n"
+		"e.g. tmpfs) in lock step and exits 1 at the first difference.\n"
+		"Checking fsrand itself:\n"
+		"  --emulate-zero-range   emulate FALLOC_FL_ZERO_RANGE on TESTDIR too\n"
+		"                         (where it is tmpfs, which lacks it)\n"
+		"  --inject-difference N  create a file in TESTDIR only, after op N\n",
 		PROG);
 }
 
@@ -755,8 +755,8 @@ int main(int argc, char **argv)
 	rng_state = seed ? seed : 1;
 	for (size_t k = 0; k < MAX_FILE; k++)
 		data[k] = (unsigned char)(rnd() >> 56);
-	printf("%s: seed %" PRIu64 ", %" PRIu64 " operations on %s against %s\n", PROG, seed,
-	       nops, sides[0].root, sides[1].root);
+	printf("%s: seed %" PRIu64 ", %" PRIu64 " operations on %s against %s\n", PROG, seed, nops,
+	       sides[0].root, sides[1].root);
 	fflush(stdout);
 	for (op_number = 0; op_number < nops; op_number++) {
 		run_one();
