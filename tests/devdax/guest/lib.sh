@@ -23,6 +23,11 @@ note() {
 	echo "NOTE: $*"
 }
 
+# timing WHAT: the guest's uptime at a milestone (TCG is slow: budget it).
+timing() {
+	echo "NOTE: $1 at uptime $(cut -d' ' -f1 /proc/uptime) s"
+}
+
 # die WHAT: a failure after which the script cannot go on.
 die() {
 	fail "$*"

@@ -56,6 +56,14 @@ install_program() {
 	done
 }
 
+# dlopen_lib SONAME: the host's 64-bit library of that soname.
+dlopen_lib() {
+	local path
+	path=$(ldconfig -p | awk -v n="$1" '$1 == n && /x86-64/ { print $NF; exit }')
+	[ -n "$path" ] || fail "no $1 on the host (ldconfig -p)"
+	echo "$path"
+}
+
 install_modules() {
 	local root=$1 mod path
 	mkdir -p "$root/lib/modules/$KVER"
@@ -108,6 +116,9 @@ build_initramfs() {
 	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	install_modules "$root"
+	# glibc dlopens libgcc_s for pthread_cancel (libfuse's worker threads
+	# at unmount); ldd cannot see that.
+	install_file "$root" "$(dlopen_lib libgcc_s.so.1)"
 	install_program "$root" "$(command -v ndctl)"
 	install_program "$root" "$(command -v daxctl)"
 	install_project "$root"

@@ -86,6 +86,15 @@ boot() {
 	[ "$CONSOLE" = 1 ] || show_verdicts
 }
 
+# expect_pass SCRIPT: the last boot's guest script must have passed; if not,
+# the console's last lines go to the test log before the verdict.
+expect_pass() {
+	[ "$GUEST_RC" != 0 ] || return 0
+	echo "devdax/$TEST: last console lines of boot $BOOT_N ($BOOT_LOG):"
+	tr -d '\r' <"$BOOT_LOG" | tail -n 60 | sed 's/^/  | /'
+	fail "guest script $1: rc=$GUEST_RC"
+}
+
 show_verdicts() {
 	tr -d '\r' <"$BOOT_LOG" | grep -a -E '^(PASS|FAIL|SKIP|NOTE|RESULT)' | sed 's/^/  guest: /' || true
 }
