@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line: --help (ours and libfuse's), --version, usage errors;
 # 1 MiB FUSE requests (max_write); -o writeback_cache keeps data fsync'd
-# before a SIGKILL.
+# before a SIGKILL; SIGINT and SIGTERM unmount cleanly.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 128M
@@ -37,4 +37,22 @@ fusermount3 -u -z "$MNT"
 mount_fs
 cmp "$WORK/data" "$MNT/wb" || fail "writeback_cache: data fsync'd before SIGKILL differs after recovery"
 unmount_fs
+fsck_clean
+
+# SIGINT and SIGTERM unmount cleanly: exit 0, mountpoint free, clean flag set
+# (the next mount does no recovery).
+for sig in INT TERM; do
+	mount_fs
+	echo "$sig" >"$MNT/before-$sig"
+	kill -"$sig" "$DAEMON_PID"
+	wait_daemon_exit "SIG$sig"
+	assert_eq "exit status after SIG$sig" 0 "$DAEMON_STATUS"
+	is_mounted "$MNT" && fail "$MNT still mounted after SIG$sig"
+	grep -q "unmounted .* cleanly" "$DAEMON_LOG" || fail "SIG$sig: expected 'unmounted ... cleanly' in the log"
+	: >"$DAEMON_LOG"
+	mount_fs
+	grep -q "not unmounted cleanly" "$DAEMON_LOG" && fail "the mount after SIG$sig ran recovery: the clean flag was not set"
+	assert_eq "file written before SIG$sig" "$sig" "$(cat "$MNT/before-$sig")"
+	unmount_fs
+done
 fsck_clean

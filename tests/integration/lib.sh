@@ -93,27 +93,37 @@ wait_mounted() {
 }
 
 # mount_fs [DAEMON OPTIONS...]: runs pmemfs-fuse -f in the background.
+# A shell without job control starts background jobs with SIGINT ignored,
+# and libfuse leaves ignored signals alone: restore the default so SIGINT
+# behaves as it does for a daemon started from a terminal.
 mount_fs() {
-	"$PMEMFS_FUSE" "$IMG" "$MNT" -f "$@" >>"$DAEMON_LOG" 2>&1 &
+	env --default-signal=INT "$PMEMFS_FUSE" "$IMG" "$MNT" -f "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	wait_mounted
 }
 
+# wait_daemon_exit WHY: waits (bounded) for the daemon; sets DAEMON_STATUS.
+wait_daemon_exit() {
+	local deadline=$((SECONDS + MOUNT_TIMEOUT))
+	while kill -0 "$DAEMON_PID" 2>/dev/null; do
+		[ $SECONDS -lt $deadline ] || fail "pmemfs-fuse still running ${MOUNT_TIMEOUT}s after $1"
+		sleep 0.05
+	done
+	DAEMON_STATUS=0
+	wait "$DAEMON_PID" || DAEMON_STATUS=$?
+	DAEMON_PID=
+}
+
 # unmount_fs [fusermount|umount]: unmounts and checks the daemon exits 0.
 unmount_fs() {
-	local how=${1:-fusermount} deadline=$((SECONDS + MOUNT_TIMEOUT)) status=0
+	local how=${1:-fusermount}
 	if [ "$how" = umount ]; then
 		umount "$MNT" || fail "umount $MNT failed"
 	else
 		fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
 	fi
-	while kill -0 "$DAEMON_PID" 2>/dev/null; do
-		[ $SECONDS -lt $deadline ] || fail "pmemfs-fuse still running ${MOUNT_TIMEOUT}s after unmount"
-		sleep 0.05
-	done
-	wait "$DAEMON_PID" || status=$?
-	DAEMON_PID=
-	assert_eq "pmemfs-fuse exit status after unmount" 0 "$status"
+	wait_daemon_exit unmount
+	assert_eq "pmemfs-fuse exit status after unmount" 0 "$DAEMON_STATUS"
 }
 
 # fsck_clean: fsck.pmemfs must find nothing to fix (exit 0).
