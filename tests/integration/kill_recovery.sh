@@ -34,6 +34,11 @@ DAEMON_PID=
 wait "$WL" 2>/dev/null || true
 n=$(grep -c '^f' "$DONE" || true)
 [ "$n" -gt 5 ] || fail "the workload finished only $n files before the kill; expected more than 5"
+status=0
+"$PMEMFS_FUSE" "$IMG" "$MNT" -f >"$WORK/refused" 2>&1 || status=$?
+[ $status -ne 0 ] || fail "mounting over the dead mount succeeded; expected a refusal"
+grep -q "dead FUSE daemon.*fusermount3 -u -z" "$WORK/refused" ||
+	fail "mounting over the dead mount: expected advice to run fusermount3 -u -z, got: $(cat "$WORK/refused")"
 fusermount3 -u -z "$MNT" || fail "fusermount3 -u -z on the dead mount failed"
 is_mounted "$MNT" && fail "the dead mount is still there after fusermount3 -u -z"
 mount_fs
