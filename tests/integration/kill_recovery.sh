@@ -27,13 +27,19 @@ workload() {
 }
 workload &
 WL=$!
-sleep 2
+# Kill once at least 10 files are complete, in the middle of the next ones.
+deadline=$((SECONDS + 60))
+until [ "$(grep -c '^f' "$DONE" || true)" -ge 10 ]; do
+	[ $SECONDS -lt $deadline ] || fail "the workload completed fewer than 10 files in 60 s"
+	sleep 0.05
+done
+sleep 0.3
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 DAEMON_PID=
 wait "$WL" 2>/dev/null || true
 n=$(grep -c '^f' "$DONE" || true)
-[ "$n" -gt 5 ] || fail "the workload finished only $n files before the kill; expected more than 5"
+[ "$n" -ge 10 ] || fail "the workload finished only $n files before the kill; expected at least 10"
 status=0
 "$PMEMFS_FUSE" "$IMG" "$MNT" -f >"$WORK/refused" 2>&1 || status=$?
 [ $status -ne 0 ] || fail "mounting over the dead mount succeeded; expected a refusal"
