@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fuse_daemon.h"
@@ -64,18 +65,24 @@ static int find_mount(const char *path, char *fstype, size_t fstype_size)
 	return found;
 }
 
+/* ENOTCONN: a daemon died under this mount; say how to clear it. */
+static void log_dead_daemon(const char *mountpoint)
+{
+	pmfs_fuse_log(PMFS_LOG_ERR,
+		      "cannot mount on %s: mountpoint in use by a dead FUSE daemon (clear it "
+		      "with: fusermount3 -u -z %s)",
+		      mountpoint, mountpoint);
+}
+
 int pmfs_fuse_check_mountpoint(const char *mountpoint)
 {
 	char real[PATH_MAX], fstype[256];
+	struct statfs sfs;
 	struct stat st;
 
 	if (stat(mountpoint, &st) != 0) {
-		/* ENOTCONN: a daemon died under this mount; say how to clear it. */
 		if (errno == ENOTCONN)
-			pmfs_fuse_log(PMFS_LOG_ERR,
-				      "cannot mount on %s: mountpoint in use by a dead FUSE "
-				      "daemon (clear it with: fusermount3 -u -z %s)",
-				      mountpoint, mountpoint);
+			log_dead_daemon(mountpoint);
 		else
 			pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: %s", mountpoint,
 				      strerror(errno));
@@ -90,9 +97,14 @@ int pmfs_fuse_check_mountpoint(const char *mountpoint)
 		return -1;
 	}
 	if (find_mount(real, fstype, sizeof(fstype))) {
-		pmfs_fuse_log(PMFS_LOG_ERR,
-			      "cannot mount on %s: mountpoint in use (%s is mounted there)",
-			      mountpoint, fstype);
+		/* stat() may be answered from the kernel's attribute cache;
+		 * statfs() always asks the daemon, so it finds a dead one. */
+		if (statfs(real, &sfs) != 0 && errno == ENOTCONN)
+			log_dead_daemon(mountpoint);
+		else
+			pmfs_fuse_log(PMFS_LOG_ERR,
+				      "cannot mount on %s: mountpoint in use (%s is mounted there)",
+				      mountpoint, fstype);
 		return -1;
 	}
 	return 0;
