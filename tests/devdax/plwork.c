@@ -443,10 +443,10 @@ static int cmd_verify(const char *dir, uint64_t acked)
 	close(dirfd);
 
 	if ((match_before || match_after || torn_ok) && strays == 0) {
-		printf("PASS: %s: the %" PRIu64 " acknowledged operations survived (state %s; "
-		       "operation %" PRIu64 ", a %s of f%02d, was in flight)\n",
-		       dir, acked, match_before ? "before it" : match_after ? "after it" : "torn",
-		       acked + 1, op_names[next.type], next.slot);
+		printf("PASS: %s: the %" PRIu64 " acknowledged operations survived; operation %" PRIu64
+		       " (%s f%02d), in flight, is %s\n",
+		       dir, acked, acked + 1, op_names[next.type], next.slot,
+		       match_before ? "not there" : match_after ? "complete" : "torn (in-place data)");
 		return 0;
 	}
 	printf("FAIL: %s: expected the state after operation %" PRIu64 " or %" PRIu64

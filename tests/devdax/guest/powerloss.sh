@@ -1,0 +1,57 @@
+# powerloss.sh (guest) - one boot of the power-loss test; the host kills
+# qemu (SIGKILL: the NVDIMM keeps what reached it, the rest is lost) while
+# plwork runs, then boots again on the same NVDIMM.
+#
+#   DEVDAX_STAGE=format   make the namespace and the file system
+#   DEVDAX_STAGE=crash    recover and verify the earlier rounds, then run
+#                         round DEVDAX_ROUND's workload until killed
+#   DEVDAX_STAGE=verify   recover and verify every round, then fsck
+#
+# DEVDAX_ACKED lists "round:K" pairs: K is the last operation of that round
+# whose acknowledgement the host saw on the console before the kill.
+. /pm/t/lib.sh
+
+# recover: the mount after a power failure replays the journal; then the
+# acknowledged operations must all be there, and fsck must find the
+# unmounted result clean.
+recover() {
+	status=0
+	"$FSCK_PMEMFS" -n -f $DEV >/tmp/fsck-before.log 2>&1 || status=$?
+	note "fsck.pmemfs -n -f before the recovery mount: exit $status ($(tail -n 1 /tmp/fsck-before.log))"
+	mount_pm
+	note "daemon: $(grep -m 1 'mounted' $DAEMON_LOG)"
+	for pair in $(echo "$DEVDAX_ACKED" | tr ',' ' '); do
+		r=${pair%%:*}
+		k=${pair#*:}
+		"$PLWORK" verify $MNT/r$r $((DEVDAX_SEED * 1000 + r)) "$k" || FAILS=$((FAILS + 1))
+	done
+	umount_pm
+	fsck_clean "after the recovery mount and a clean unmount"
+	timing "recovery checked"
+}
+
+wait_for $DEV || [ "$DEVDAX_STAGE" = format ] || die "$DEV did not come back after the power failure"
+case ${DEVDAX_STAGE:?} in
+format)
+	ensure_devdax 2097152
+	"$MKFS_PMEMFS" $DEV >/tmp/mkfs.log 2>&1 || die "mkfs.pmemfs $DEV: $(cat /tmp/mkfs.log)"
+	pass "mkfs.pmemfs $DEV"
+	;;
+crash)
+	[ -z "$DEVDAX_ACKED" ] || recover
+	[ "$FAILS" -eq 0 ] || finish
+	mount_pm
+	timing "round $DEVDAX_ROUND workload starts"
+	# Runs until the host kills the machine; returning is a failure.
+	"$PLWORK" run $MNT/r$DEVDAX_ROUND $((DEVDAX_SEED * 1000 + DEVDAX_ROUND)) ||
+		die "plwork run stopped"
+	die "plwork run returned before the power failure"
+	;;
+verify)
+	recover
+	;;
+*)
+	die "powerloss.sh: unknown stage $DEVDAX_STAGE"
+	;;
+esac
+finish

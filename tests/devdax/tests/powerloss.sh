@@ -1,0 +1,41 @@
+# powerloss.sh (host) - power failures on a real devdax namespace.  Boot 1
+# formats; each of three boots then recovers and verifies the rounds
+# before it and runs a workload of fsynced file operations (plwork), which
+# acknowledges each durable operation on the console, until the host
+# SIGKILLs qemu at a kill point; a last boot recovers and verifies all.
+# Kill points: after the Nth acknowledgement plus a delay, so that they
+# land at different places inside an operation.
+# PMEMFS_DEVDAX_SEED changes the workloads.
+KILL_AFTER_ACKS=(12 30 6)
+KILL_DELAYS=(0 0.25 0.6)
+
+# last_ack LOG: the last operation number acknowledged on the console.  A
+# line cut by the kill still counts once its number is complete: it was
+# printed only after the operation was durable.
+last_ack() {
+	tr -d '\r' <"$1" | sed -n 's/^PL ACK \([0-9][0-9]*\) .*/\1/p' | tail -n 1
+}
+
+run_test() {
+	local seed=${PMEMFS_DEVDAX_SEED:-1} acked= r k
+	check_qemu_runs
+	boot DEVDAX_SCRIPT=powerloss DEVDAX_STAGE=format
+	expect_pass "powerloss.sh (stage format)"
+	for r in 1 2 3; do
+		boot_until_kill '^PL ACK ' "${KILL_AFTER_ACKS[r - 1]}" "${KILL_DELAYS[r - 1]}" \
+			DEVDAX_SCRIPT=powerloss DEVDAX_STAGE=crash DEVDAX_ROUND=$r \
+			DEVDAX_SEED="$seed" DEVDAX_ACKED="$acked"
+		show_verdicts
+		if tr -d '\r' <"$BOOT_LOG" | grep -a -q '^FAIL'; then
+			GUEST_RC=1
+			expect_pass "powerloss.sh (stage crash, round $r)"
+		fi
+		k=$(last_ack "$BOOT_LOG")
+		[ -n "$k" ] || fail "round $r: no acknowledged operation before the kill"
+		note "round $r: power failure after operation $k was acknowledged"
+		acked=${acked:+$acked,}$r:$k
+	done
+	boot DEVDAX_SCRIPT=powerloss DEVDAX_STAGE=verify DEVDAX_SEED="$seed" DEVDAX_ACKED="$acked"
+	expect_pass "powerloss.sh (stage verify)"
+	note "PASS ($acked)"
+}
