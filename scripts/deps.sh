@@ -14,6 +14,8 @@ PKGS=(
 	attr rsync sqlite3 fio acl file psmisc
 	# bench/fs/run.sh draws its plot with it
 	gnuplot-nox
+	# tests/devdax: a qemu VM with an emulated NVDIMM (the kernel is downloaded, not installed)
+	qemu-system-x86 busybox-static cpio kmod
 )
 
 missing=()
