@@ -330,8 +330,8 @@ ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len,
 	}
 	if (written)
 		err = 0;
-	else if (!err && nospc)
-		err = -ENOSPC;
+	else if (!err)
+		err = nospc ? -ENOSPC : -E2BIG; /* E2BIG: a lane too small for one edit */
 out:
 	pmfs_node_unlock(node);
 	pmfs_iput(fs, node);
@@ -426,6 +426,8 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			/* a failed map edit may be half logged: drop the tx */
 			pmfs_tx_abort(tx);
 			pmfs_node_drop_caches(node);
+			if (!err && !nospc && lblk < end)
+				err = -E2BIG; /* a lane too small for one edit */
 			return err ? err : nospc;
 		}
 		/* what fit is kept even when space ran out: zeroed blocks
