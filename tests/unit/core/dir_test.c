@@ -193,7 +193,7 @@ static void test_readdir_plus_takes_references(void **state)
 struct churn_arg {
 	struct pmfs *fs;
 	pmfs_ino_t dir;
-	volatile bool stop;
+	bool stop;		/* atomic */
 	unsigned ops;
 };
 
@@ -204,7 +204,7 @@ static void *churn(void *p)
 	struct churn_arg *a = p;
 	uint64_t rng = 7;
 
-	while (!a->stop) {
+	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
 		char name[128];
 		unsigned k = (unsigned)(rng_next(&rng) % 200);
 		int len = 1 + (int)(rng_next(&rng) % 100);
@@ -272,7 +272,7 @@ static void test_readdir_offsets_stable_under_concurrent_churn(void **state)
 		free(all.names);
 		free(all.offs);
 	}
-	a.stop = true;
+	__atomic_store_n(&a.stop, true, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	printf("churn thread did %u insert/delete rounds during the listings\n", a.ops);
 	assert_true(a.ops > 0);
@@ -378,6 +378,103 @@ static void test_threads_on_files_and_shared_directories(void **state)
 	core_teardown(&env);
 }
 
+struct race_arg {
+	struct pmfs *fs;
+	pmfs_ino_t dir;
+	unsigned id;
+	int failures;
+	unsigned io_on_unlinked;
+};
+
+/* Threads create, look up, use, unlink and forget the same few names: a
+ * looked-up inode must stay usable (reads and writes succeed) even when
+ * another thread unlinks it meanwhile; the last forget frees it. */
+static void *race(void *p)
+{
+	struct race_arg *r = p;
+	uint64_t rng = 99 + r->id;
+	char buf[5000], back[5000];
+
+	for (unsigned it = 0; it < 3000; it++) {
+		char name[16];
+		struct stat st;
+		int err;
+
+		snprintf(name, sizeof(name), "x%u", (unsigned)(rng_next(&rng) % 6));
+		switch (rng_next(&rng) % 3) {
+		case 0:
+			err = pmfs_create(r->fs, r->dir, name, 0644, 0, 0, &st);
+			if (err == 0)
+				pmfs_forget(r->fs, st.st_ino, 1);
+			else if (err != -EEXIST)
+				r->failures++;
+			break;
+		case 1:
+			err = pmfs_lookup(r->fs, r->dir, name, &st);
+			if (err == -ENOENT)
+				break;
+			if (err) {
+				r->failures++;
+				break;
+			}
+			fill_pattern(buf, sizeof(buf), r->id, it);
+			if (pmfs_write(r->fs, st.st_ino, buf, sizeof(buf), 8192, 0) != sizeof(buf))
+				r->failures++;
+			if (pmfs_getattr(r->fs, st.st_ino, &st) == 0 && st.st_nlink == 0)
+				r->io_on_unlinked++;
+			if (pmfs_read(r->fs, st.st_ino, back, sizeof(back), 8192) != sizeof(back))
+				r->failures++;
+			pmfs_forget(r->fs, st.st_ino, 1);
+			break;
+		default:
+			err = pmfs_unlink(r->fs, r->dir, name);
+			if (err && err != -ENOENT)
+				r->failures++;
+		}
+	}
+	return NULL;
+}
+
+static void test_threads_race_lookup_unlink_forget(void **state)
+{
+	enum { N = 3 };
+	struct core_env env;
+	struct race_arg r[N];
+	pthread_t th[N];
+	unsigned unlinked_io = 0;
+
+	(void)state;
+	core_setup(&env, "race", 64 * MiB, 0);
+	pmfs_ino_t d = mk_dir(env.fs, ROOT, "race");
+	uint64_t free0 = pmfs_free_blocks(env.fs);
+
+	for (unsigned i = 0; i < N; i++) {
+		r[i] = (struct race_arg){ env.fs, d, i, 0, 0 };
+		pthread_create(&th[i], NULL, race, &r[i]);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		if (r[i].failures)
+			fail_msg("thread %u: expected 0 failed operations, found %d", i,
+				 r[i].failures);
+		unlinked_io += r[i].io_on_unlinked;
+	}
+	printf("reads/writes that found their inode already unlinked: %u\n", unlinked_io);
+	for (unsigned k = 0; k < 6; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x%u", k);
+		pmfs_unlink(env.fs, d, name);
+	}
+	expect_eq(env.fs->state->orphan_head, 0);
+	/* every data block came back; the directory kept its one block */
+	if (pmfs_free_blocks(env.fs) + 1 < free0)
+		fail_msg("free blocks: expected at least %llu, found %llu",
+			 (unsigned long long)free0 - 1,
+			 (unsigned long long)pmfs_free_blocks(env.fs));
+	core_teardown(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_readdir_plus_takes_references),
 		cmocka_unit_test(test_readdir_offsets_stable_under_concurrent_churn),
 		cmocka_unit_test(test_threads_on_files_and_shared_directories),
+		cmocka_unit_test(test_threads_race_lookup_unlink_forget),
 		cmocka_unit_test(test_lookup_time_flat_from_1k_to_100k),
 	};
 
