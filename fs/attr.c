@@ -75,7 +75,7 @@ static void apply_attrs(struct pmfs_inode *si, void *arg)
 int pmfs_setattr(struct pmfs *fs, pmfs_ino_t ino, const struct stat *st, unsigned to_set,
 		 struct stat *out)
 {
-	struct attr_req req = { st, to_set };
+	struct attr_req req = {st, to_set};
 	struct pmfs_node *node;
 	int err;
 

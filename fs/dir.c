@@ -29,8 +29,8 @@ struct hslot {
 struct pmfs_dirindex {
 	struct hslot *tab;
 	uint32_t mask, used;
-	uint64_t *freemap;	/* per block: bit s set = slot s free */
-	uint64_t *pblk;		/* per block: device block */
+	uint64_t *freemap; /* per block: bit s set = slot s free */
+	uint64_t *pblk;	   /* per block: device block */
 	uint32_t nblocks, blocks_cap;
 	uint32_t hint[MAX_NSLOTS + 1];
 	uint64_t nentries;
@@ -359,8 +359,8 @@ int pmfs_dir_remove(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d
 	return 0;
 }
 
-int pmfs_dir_retarget(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d,
-		      uint32_t slot, pmfs_ino_t ino, uint8_t type)
+int pmfs_dir_retarget(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d, uint32_t slot,
+		      pmfs_ino_t ino, uint8_t type)
 {
 	struct pmfs_dirent *de = slot_ptr(fs, d, slot);
 	uint64_t v = ino;
@@ -373,8 +373,8 @@ int pmfs_dir_retarget(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex 
 
 /* ---- readdir ------------------------------------------------------------ */
 
-static int emit_entry(struct pmfs *fs, pmfs_ino_t ino, uint8_t type, const char *name,
-		      bool plus, bool take_ref, uint64_t next, pmfs_filldir_fn fill, void *ctx)
+static int emit_entry(struct pmfs *fs, pmfs_ino_t ino, uint8_t type, const char *name, bool plus,
+		      bool take_ref, uint64_t next, pmfs_filldir_fn fill, void *ctx)
 {
 	struct stat st;
 	struct pmfs_node *child = NULL;
@@ -430,8 +430,8 @@ int pmfs_readdir(struct pmfs *fs, pmfs_ino_t ino, uint64_t off, bool plus, pmfs_
 	if (off == 1) {
 		pmfs_ino_t parent = di->rdev_or_parent ? di->rdev_or_parent : ino;
 
-		ret = emit_entry(fs, parent, DT_DIR, "..", plus, false, PMFS_DIR_OFF_BASE, fill,
-				 ctx);
+		ret =
+		    emit_entry(fs, parent, DT_DIR, "..", plus, false, PMFS_DIR_OFF_BASE, fill, ctx);
 		if (ret)
 			goto done;
 		off = PMFS_DIR_OFF_BASE;
@@ -453,8 +453,9 @@ int pmfs_readdir(struct pmfs *fs, pmfs_ino_t ino, uint64_t off, bool plus, pmfs_
 				continue;
 			memcpy(name, de->name, de->name_len);
 			name[de->name_len] = '\0';
-			ret = emit_entry(fs, de->ino, de->type, name, plus, true,
-					 (uint64_t)slot + de->nslots + PMFS_DIR_OFF_BASE, fill, ctx);
+			ret =
+			    emit_entry(fs, de->ino, de->type, name, plus, true,
+				       (uint64_t)slot + de->nslots + PMFS_DIR_OFF_BASE, fill, ctx);
 			if (ret)
 				goto done;
 		}

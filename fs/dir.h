@@ -37,7 +37,7 @@ int pmfs_dir_add(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_node *dir,
 		 uint8_t type);
 int pmfs_dir_remove(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d, uint32_t slot);
 /* Points an existing entry at another inode (rename over, exchange). */
-int pmfs_dir_retarget(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d,
-		      uint32_t slot, pmfs_ino_t ino, uint8_t type);
+int pmfs_dir_retarget(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_dirindex *d, uint32_t slot,
+		      pmfs_ino_t ino, uint8_t type);
 
 #endif /* PMEMFS_DIR_H */

@@ -92,11 +92,12 @@ static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out
 		err = reserve_ext(m, di->ext_count);
 	if (err)
 		goto fail;
-	m->nodes[0] = (struct pmfs_extnode){ 0, di->ext_count };
+	m->nodes[0] = (struct pmfs_extnode){0, di->ext_count};
 	m->nnodes = 1;
 	memcpy(m->e, di->u.ext, di->ext_count * sizeof(struct pmfs_extent));
 	m->n = di->ext_count;
-	for (blk = di->ext_overflow; blk; blk = ((const struct pmfs_extent_block *)pmfs_block(fs, blk))->next) {
+	for (blk = di->ext_overflow; blk;
+	     blk = ((const struct pmfs_extent_block *)pmfs_block(fs, blk))->next) {
 		const struct pmfs_extent_block *eb = pmfs_block(fs, blk);
 
 		if (!valid_block(fs, blk) || eb->count > PMFS_EXTENTS_PER_BLOCK ||
@@ -109,7 +110,7 @@ static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out
 			err = reserve_ext(m, m->n + eb->count);
 		if (err)
 			goto fail;
-		m->nodes[m->nnodes++] = (struct pmfs_extnode){ blk, eb->count };
+		m->nodes[m->nnodes++] = (struct pmfs_extnode){blk, eb->count};
 		memcpy(m->e + m->n, eb->ext, eb->count * sizeof(struct pmfs_extent));
 		m->n += eb->count;
 	}
@@ -206,7 +207,7 @@ static int log_chain_node(struct pmfs_tx *tx, struct pmfs *fs, uint64_t pblk, ui
 		uint64_t next;
 		uint32_t count;
 		uint32_t reserved;
-	} head = { next, count, 0 };
+	} head = {next, count, 0};
 	int err = pmfs_tx_set(tx, eb, &head, sizeof(head));
 
 	if (!err && from < count)
@@ -220,9 +221,8 @@ static int log_chain_node(struct pmfs_tx *tx, struct pmfs *fs, uint64_t pblk, ui
  * (and the link into them), allocating or freeing overflow blocks as the
  * count demands.  Everything is logged in tx or staged in si.
  */
-static int splice(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
-		  struct pmfs_inode *si, uint32_t i, uint32_t r, const struct pmfs_extent *ins,
-		  uint32_t k)
+static int splice(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m, struct pmfs_inode *si,
+		  uint32_t i, uint32_t r, const struct pmfs_extent *ins, uint32_t k)
 {
 	uint32_t t0 = 0, t1, start0 = 0, start, end1, L, need, R, j;
 	struct pmfs_extent *tmp = NULL;
@@ -243,9 +243,9 @@ static int splice(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
 	L = end1 - start0 - r + k;
 	if (t0 == 0)
 		need = L <= PMFS_INLINE_EXTENTS
-			       ? 1
-			       : 1 + (L - PMFS_INLINE_EXTENTS + PMFS_EXTENTS_PER_BLOCK - 1) /
-					     PMFS_EXTENTS_PER_BLOCK;
+			   ? 1
+			   : 1 + (L - PMFS_INLINE_EXTENTS + PMFS_EXTENTS_PER_BLOCK - 1) /
+				     PMFS_EXTENTS_PER_BLOCK;
 	else
 		need = (L + PMFS_EXTENTS_PER_BLOCK - 1) / PMFS_EXTENTS_PER_BLOCK;
 	R = t1 - t0 + 1;
@@ -339,8 +339,8 @@ static int splice(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
 			if (p == 0)
 				si->ext_overflow = next;
 			else
-				err = log_chain_node(tx, fs, newnodes[p].pblk, next, newnodes[p].count,
-						     NULL, newnodes[p].count);
+				err = log_chain_node(tx, fs, newnodes[p].pblk, next,
+						     newnodes[p].count, NULL, newnodes[p].count);
 			if (err)
 				goto out;
 		}
@@ -367,7 +367,7 @@ int pmfs_extmap_insert(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *
 {
 	int64_t p = find(m, lblk) + 1; /* first extent after the hole */
 	bool left = false, right = false;
-	struct pmfs_extent ne = { (uint32_t)lblk, (uint32_t)len, pblk };
+	struct pmfs_extent ne = {(uint32_t)lblk, (uint32_t)len, pblk};
 	int err;
 
 	if (len == 0 || lblk + len > PMFS_MAX_FILE_BLOCKS || len > UINT32_MAX)
@@ -441,11 +441,11 @@ int pmfs_extmap_unmap(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m
 			return err;
 		si->blocks -= oe - os;
 		if (os > e.lblk)
-			pieces[np++] = (struct pmfs_extent){ e.lblk, (uint32_t)(os - e.lblk), e.pblk };
+			pieces[np++] =
+			    (struct pmfs_extent){e.lblk, (uint32_t)(os - e.lblk), e.pblk};
 		if (oe < ext_end(&e))
-			pieces[np++] = (struct pmfs_extent){ (uint32_t)oe,
-							     (uint32_t)(ext_end(&e) - oe),
-							     e.pblk + (oe - e.lblk) };
+			pieces[np++] = (struct pmfs_extent){
+			    (uint32_t)oe, (uint32_t)(ext_end(&e) - oe), e.pblk + (oe - e.lblk)};
 		err = splice(fs, tx, m, si, (uint32_t)idx, 1, pieces, np);
 		if (err)
 			return err;

@@ -19,7 +19,7 @@ struct pmfs_extnode {
 };
 
 struct pmfs_extmap {
-	struct pmfs_extent *e;	/* sorted by lblk, non-overlapping */
+	struct pmfs_extent *e; /* sorted by lblk, non-overlapping */
 	uint32_t n, cap;
 	struct pmfs_extnode *nodes;
 	uint32_t nnodes, nodes_cap;
@@ -33,8 +33,7 @@ struct pmfs_extmap {
 int pmfs_extmap_get(struct pmfs *fs, struct pmfs_node *node, struct pmfs_extmap **out);
 /* Is lblk mapped?  Yes: *pblk and *run (blocks to the extent's end).
  * No: *run = blocks up to the next extent (or the format's limit). */
-bool pmfs_extmap_lookup(const struct pmfs_extmap *m, uint64_t lblk, uint64_t *pblk,
-			uint64_t *run);
+bool pmfs_extmap_lookup(const struct pmfs_extmap *m, uint64_t lblk, uint64_t *pblk, uint64_t *run);
 /* Physical block to allocate near for lblk (0: no preference). */
 uint64_t pmfs_extmap_goal(const struct pmfs_extmap *m, uint64_t lblk);
 /* One past the last mapped logical block (0 if empty). */

@@ -186,8 +186,8 @@ int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_
 			iov = ni;
 			cap = ncap;
 		}
-		iov[niov].iov_base = mapped ? (char *)pmfs_block(fs, pblk) + pos % BS
-					    : (void *)zero_buf;
+		iov[niov].iov_base =
+		    mapped ? (char *)pmfs_block(fs, pblk) + pos % BS : (void *)zero_buf;
 		iov[niov].iov_len = n;
 		niov++;
 		done += n;
@@ -641,8 +641,8 @@ int pmfs_fsync(struct pmfs *fs, pmfs_ino_t ino, bool datasync)
 	return 0;
 }
 
-ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in,
-			     pmfs_ino_t ino_out, off_t off_out, size_t len)
+ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in, pmfs_ino_t ino_out,
+			     off_t off_out, size_t len)
 {
 	struct stat st_in;
 	size_t done = 0;

@@ -265,8 +265,7 @@ int pmfs_icache_evict_all(struct pmfs *fs)
  * is skipped: only orphan.c writes it, under fs->orphan_lock, so a staged
  * copy taken before an orphan-list change can never undo that change.
  */
-int pmfs_inode_log(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t ino,
-		   const struct pmfs_inode *si)
+int pmfs_inode_log(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t ino, const struct pmfs_inode *si)
 {
 	struct pmfs_inode *pi = pmfs_inode_ptr(fs, ino);
 	const uint64_t *old = (const uint64_t *)pi;

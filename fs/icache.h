@@ -39,12 +39,12 @@ struct pmfs_dirindex;
 struct pmfs_node {
 	struct pmfs_node *hash_next;
 	pmfs_ino_t ino;
-	uint64_t lookups;	/* FUSE lookup count; under the bucket lock */
-	uint32_t pins;		/* refs of calls in progress; under the bucket lock */
-	bool dying;		/* being freed; iget skips it */
-	pthread_rwlock_t lock;	/* protects the inode and the indexes below */
-	pthread_mutex_t build_lock; /* lazy builds under a read lock */
-	struct pmfs_extmap *extmap;   /* NULL until first use */
+	uint64_t lookups;		/* FUSE lookup count; under the bucket lock */
+	uint32_t pins;			/* refs of calls in progress; under the bucket lock */
+	bool dying;			/* being freed; iget skips it */
+	pthread_rwlock_t lock;		/* protects the inode and the indexes below */
+	pthread_mutex_t build_lock;	/* lazy builds under a read lock */
+	struct pmfs_extmap *extmap;	/* NULL until first use */
 	struct pmfs_dirindex *dirindex; /* directories only; NULL until first use */
 };
 
@@ -87,8 +87,8 @@ int pmfs_inode_log(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t ino,
 		   const struct pmfs_inode *si);
 
 void pmfs_now(struct timespec *ts);
-void pmfs_touch_mc(struct pmfs_inode *si);	/* mtime = ctime = now */
-void pmfs_touch_c(struct pmfs_inode *si);	/* ctime = now */
+void pmfs_touch_mc(struct pmfs_inode *si); /* mtime = ctime = now */
+void pmfs_touch_c(struct pmfs_inode *si);  /* ctime = now */
 void pmfs_inode_to_stat(pmfs_ino_t ino, const struct pmfs_inode *di, struct stat *st);
 static inline uint8_t pmfs_mode_to_dtype(uint32_t mode)
 {

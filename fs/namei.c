@@ -129,7 +129,7 @@ struct new_inode {
 	dev_t rdev;
 	uid_t uid;
 	gid_t gid;
-	const char *target;	/* symlinks */
+	const char *target; /* symlinks */
 	size_t target_len;
 };
 
@@ -176,7 +176,7 @@ static int init_inode(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_ino
 			blk = pmfs_block(fs, pblk);
 			pm_copy(blk, a->target, a->target_len);
 			pm_set(blk + a->target_len, 0, PMFS_BLOCK_SIZE - a->target_len);
-			ni->u.ext[0] = (struct pmfs_extent){ 0, 1, pblk };
+			ni->u.ext[0] = (struct pmfs_extent){0, 1, pblk};
 			ni->ext_count = 1;
 			ni->blocks = 1;
 		}
@@ -260,7 +260,7 @@ out:
 int pmfs_create(struct pmfs *fs, pmfs_ino_t parent, const char *name, mode_t mode, uid_t uid,
 		gid_t gid, struct stat *out)
 {
-	struct new_inode a = { (mode & 07777) | S_IFREG, 0, uid, gid, NULL, 0 };
+	struct new_inode a = {(mode & 07777) | S_IFREG, 0, uid, gid, NULL, 0};
 
 	if ((mode & S_IFMT) && !S_ISREG(mode))
 		return -EINVAL;
@@ -270,7 +270,7 @@ int pmfs_create(struct pmfs *fs, pmfs_ino_t parent, const char *name, mode_t mod
 int pmfs_mknod(struct pmfs *fs, pmfs_ino_t parent, const char *name, mode_t mode, dev_t rdev,
 	       uid_t uid, gid_t gid, struct stat *out)
 {
-	struct new_inode a = { mode, rdev, uid, gid, NULL, 0 };
+	struct new_inode a = {mode, rdev, uid, gid, NULL, 0};
 
 	if ((mode & S_IFMT) == 0)
 		a.mode |= S_IFREG;
@@ -283,7 +283,7 @@ int pmfs_mknod(struct pmfs *fs, pmfs_ino_t parent, const char *name, mode_t mode
 int pmfs_mkdir(struct pmfs *fs, pmfs_ino_t parent, const char *name, mode_t mode, uid_t uid,
 	       gid_t gid, struct stat *out)
 {
-	struct new_inode a = { (mode & 07777) | S_IFDIR, 0, uid, gid, NULL, 0 };
+	struct new_inode a = {(mode & 07777) | S_IFDIR, 0, uid, gid, NULL, 0};
 
 	return make_inode(fs, parent, name, &a, out);
 }
@@ -292,7 +292,7 @@ int pmfs_symlink(struct pmfs *fs, pmfs_ino_t parent, const char *name, const cha
 		 uid_t uid, gid_t gid, struct stat *out)
 {
 	size_t tlen = strnlen(target, PMFS_SYMLINK_MAX + 1);
-	struct new_inode a = { S_IFLNK | 0777, 0, uid, gid, target, tlen };
+	struct new_inode a = {S_IFLNK | 0777, 0, uid, gid, target, tlen};
 
 	if (tlen > PMFS_SYMLINK_MAX)
 		return -ENAMETOOLONG;
@@ -537,8 +537,8 @@ struct rename_ctx {
 	bool cross, src_dir, dst_dir;
 };
 
-static int rename_commit(struct pmfs *fs, struct rename_ctx *c, const char *newname,
-			 size_t newlen, bool exchange)
+static int rename_commit(struct pmfs *fs, struct rename_ctx *c, const char *newname, size_t newlen,
+			 bool exchange)
 {
 	struct pmfs_inode sp1, sp2buf, ss, sd, *sp2 = c->cross ? &sp2buf : &sp1;
 	struct pmfs_tx *tx = pmfs_tx_begin(fs);
@@ -574,8 +574,8 @@ static int rename_commit(struct pmfs *fs, struct rename_ctx *c, const char *newn
 			if (!err)
 				err = drop_link(fs, tx, c->dst, &sd, &orphan_locked);
 		} else {
-			err = pmfs_dir_add(fs, tx, c->n2, sp2, newname, newlen, c->src,
-					   c->src_type);
+			err =
+			    pmfs_dir_add(fs, tx, c->n2, sp2, newname, newlen, c->src, c->src_type);
 		}
 		if (!err)
 			err = pmfs_dir_remove(fs, tx, c->d1, c->src_slot);
@@ -683,7 +683,7 @@ static int rename_locked(struct pmfs *fs, struct rename_ctx *c, const char *name
 int pmfs_rename(struct pmfs *fs, pmfs_ino_t parent, const char *name, pmfs_ino_t newparent,
 		const char *newname, unsigned flags)
 {
-	struct rename_ctx c = { .p1 = parent, .p2 = newparent, .cross = parent != newparent };
+	struct rename_ctx c = {.p1 = parent, .p2 = newparent, .cross = parent != newparent};
 	pthread_mutex_t *rename_mutex = pmfs_rename_mutex(fs);
 	size_t len, newlen;
 	int err;

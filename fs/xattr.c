@@ -30,9 +30,9 @@ static const struct {
 	size_t len;
 	uint8_t ns;
 } namespaces[] = {
-	{ "user.", 5, PMFS_XATTR_USER },
-	{ "trusted.", 8, PMFS_XATTR_TRUSTED },
-	{ "security.", 9, PMFS_XATTR_SECURITY },
+    {"user.", 5, PMFS_XATTR_USER},
+    {"trusted.", 8, PMFS_XATTR_TRUSTED},
+    {"security.", 9, PMFS_XATTR_SECURITY},
 };
 
 static int parse_name(const char *name, uint8_t *ns, const char **suffix, size_t *slen)
@@ -66,7 +66,7 @@ static const char *ns_prefix(uint8_t ns, size_t *len)
 struct xent {
 	uint8_t ns, name_len;
 	uint16_t value_len;
-	size_t off;	/* of the header within the block */
+	size_t off; /* of the header within the block */
 };
 
 /* Next entry at *pos, or false at the end (or on a malformed entry). */
@@ -158,8 +158,8 @@ static void load_block(struct pmfs *fs, pmfs_ino_t ino, char *blk)
 		memset(blk, 0, XBS);
 }
 
-int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void *value,
-		  size_t size, int flags)
+int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void *value, size_t size,
+		  int flags)
 {
 	struct pmfs_node *node;
 	const char *suffix;
@@ -216,7 +216,7 @@ int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void 
 		err = -ENOSPC;
 		goto out;
 	}
-	struct pmfs_xattr_entry h = { ns, (uint8_t)slen, (uint16_t)size };
+	struct pmfs_xattr_entry h = {ns, (uint8_t)slen, (uint16_t)size};
 
 	memcpy(blk + used, &h, XHDR);
 	memcpy(blk + used + XHDR, suffix, slen);

@@ -129,10 +129,14 @@ static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, struct sig *
 
 			target[tn > 0 ? tn : 0] = 0;
 		}
-		snprintf(line, sizeof(line), "%s ino=%llu mode=%o uid=%u nlink=%u size=%lld data=%016llx x=%.100s t=%.60s/%zu",
+		snprintf(line, sizeof(line),
+			 "%s ino=%llu mode=%o uid=%u nlink=%u size=%lld data=%016llx x=%.100s "
+			 "t=%.60s/%zu",
 			 child, (unsigned long long)st.st_ino, st.st_mode, st.st_uid,
 			 (unsigned)st.st_nlink, (long long)st.st_size,
-			 S_ISREG(st.st_mode) ? (unsigned long long)content_hash(fs, st.st_ino, (uint64_t)st.st_size) : 0ULL,
+			 S_ISREG(st.st_mode)
+			     ? (unsigned long long)content_hash(fs, st.st_ino, (uint64_t)st.st_size)
+			     : 0ULL,
 			 xl, target, strlen(target));
 		sig_add(s, line);
 		if (S_ISDIR(st.st_mode))
@@ -148,7 +152,7 @@ static int cmp_lines(const void *a, const void *b)
 
 static char *signature(struct pmfs *fs)
 {
-	struct sig s = { 0 };
+	struct sig s = {0};
 	size_t len = 1, pos = 0;
 	char *out;
 	struct stat root = stat_of(fs, ROOT);
@@ -215,7 +219,8 @@ static void crash_case(const char *name, fs_fn prepare, fs_fn op)
 		else if (strcmp(got, after) == 0)
 			n_after++;
 		else
-			fail_msg("%s: persist point %u of %u: expected the state before or after, found:\n%s\n--- before:\n%s\n--- after:\n%s",
+			fail_msg("%s: persist point %u of %u: expected the state before or after, "
+				 "found:\n%s\n--- before:\n%s\n--- after:\n%s",
 				 name, i, nsnaps, got, before, after);
 		free(got);
 		expect_ok(pmfs_unmount(fs));
@@ -263,8 +268,14 @@ static pmfs_ino_t ino_of(struct pmfs *fs, const char *name)
 	return ino;
 }
 
-static void op_create(struct pmfs *fs) { mk_file(fs, ROOT, "new"); }
-static void op_mkdir(struct pmfs *fs) { mk_dir(fs, lookup_ino(fs, ROOT, "d1"), "newdir"); }
+static void op_create(struct pmfs *fs)
+{
+	mk_file(fs, ROOT, "new");
+}
+static void op_mkdir(struct pmfs *fs)
+{
+	mk_dir(fs, lookup_ino(fs, ROOT, "d1"), "newdir");
+}
 static void op_symlink_long(struct pmfs *fs)
 {
 	char t[600];
@@ -277,8 +288,14 @@ static void op_link(struct pmfs *fs)
 {
 	expect_ok(pmfs_link(fs, ino_of(fs, "f"), lookup_ino(fs, ROOT, "d2"), "hard", NULL));
 }
-static void op_unlink(struct pmfs *fs) { expect_ok(pmfs_unlink(fs, ROOT, "f")); }
-static void op_rmdir(struct pmfs *fs) { expect_ok(pmfs_rmdir(fs, lookup_ino(fs, ROOT, "d1"), "sub")); }
+static void op_unlink(struct pmfs *fs)
+{
+	expect_ok(pmfs_unlink(fs, ROOT, "f"));
+}
+static void op_rmdir(struct pmfs *fs)
+{
+	expect_ok(pmfs_rmdir(fs, lookup_ino(fs, ROOT, "d1"), "sub"));
+}
 static void op_rename_over(struct pmfs *fs)
 {
 	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "g", ROOT, "f", 0));
@@ -290,25 +307,31 @@ static void op_rename_dir_cross(struct pmfs *fs)
 }
 static void op_rename_exchange(struct pmfs *fs)
 {
-	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", ROOT, "f",
-			      PMFS_RENAME_EXCHANGE));
+	expect_ok(
+	    pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", ROOT, "f", PMFS_RENAME_EXCHANGE));
 }
 static void op_rename_dir_over_empty(struct pmfs *fs)
 {
 	expect_ok(pmfs_rename(fs, lookup_ino(fs, ROOT, "d1"), "sub", lookup_ino(fs, ROOT, "d2"),
 			      "other", 0));
 }
-static void op_append(struct pmfs *fs) { write_n(fs, ino_of(fs, "f"), 30000, 20000, 3); }
-static void op_write_hole(struct pmfs *fs) { write_n(fs, ino_of(fs, "f"), 8192, 1 << 20, 4); }
+static void op_append(struct pmfs *fs)
+{
+	write_n(fs, ino_of(fs, "f"), 30000, 20000, 3);
+}
+static void op_write_hole(struct pmfs *fs)
+{
+	write_n(fs, ino_of(fs, "f"), 8192, 1 << 20, 4);
+}
 static void op_truncate_down(struct pmfs *fs)
 {
-	struct stat st = { .st_size = 3000 };
+	struct stat st = {.st_size = 3000};
 
 	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_SIZE | PMFS_SET_MODE, NULL));
 }
 static void op_truncate_up(struct pmfs *fs)
 {
-	struct stat st = { .st_size = 100000 };
+	struct stat st = {.st_size = 100000};
 
 	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_SIZE, NULL));
 }
@@ -331,7 +354,7 @@ static void op_removexattr(struct pmfs *fs)
 }
 static void op_chmod_chown(struct pmfs *fs)
 {
-	struct stat st = { .st_mode = 0600, .st_uid = 7 };
+	struct stat st = {.st_mode = 0600, .st_uid = 7};
 
 	expect_ok(pmfs_setattr(fs, ino_of(fs, "f"), &st, PMFS_SET_MODE | PMFS_SET_UID, NULL));
 }
@@ -363,7 +386,10 @@ static void op_fill_fragment_hole(struct pmfs *fs)
 {
 	write_n(fs, ino_of(fs, "frag"), 4096, 8192 * 150 + 4096, 7);
 }
-static void op_unlink_fragmented(struct pmfs *fs) { expect_ok(pmfs_unlink(fs, ROOT, "frag")); }
+static void op_unlink_fragmented(struct pmfs *fs)
+{
+	expect_ok(pmfs_unlink(fs, ROOT, "frag"));
+}
 static void op_unlink_open_then_forget(struct pmfs *fs)
 {
 	pmfs_ino_t f = ino_of(fs, "f");
@@ -374,11 +400,11 @@ static void op_unlink_open_then_forget(struct pmfs *fs)
 	expect_ok(pmfs_forget(fs, f, 1));
 }
 
-#define CASE(prep, op)                                                                  \
-	static void test_crash_##op(void **state)                                        \
-	{                                                                                \
-		(void)state;                                                             \
-		crash_case(#op, prep, op);                                               \
+#define CASE(prep, op)                                                                             \
+	static void test_crash_##op(void **state)                                                  \
+	{                                                                                          \
+		(void)state;                                                                       \
+		crash_case(#op, prep, op);                                                         \
 	}
 CASE(prep_basic, op_create)
 CASE(prep_basic, op_mkdir)
@@ -407,29 +433,29 @@ CASE(prep_fragmented, op_unlink_fragmented)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crash_op_create),
-		cmocka_unit_test(test_crash_op_mkdir),
-		cmocka_unit_test(test_crash_op_symlink_long),
-		cmocka_unit_test(test_crash_op_link),
-		cmocka_unit_test(test_crash_op_unlink),
-		cmocka_unit_test(test_crash_op_rmdir),
-		cmocka_unit_test(test_crash_op_rename_over),
-		cmocka_unit_test(test_crash_op_rename_dir_cross),
-		cmocka_unit_test(test_crash_op_rename_exchange),
-		cmocka_unit_test(test_crash_op_rename_dir_over_empty),
-		cmocka_unit_test(test_crash_op_append),
-		cmocka_unit_test(test_crash_op_write_hole),
-		cmocka_unit_test(test_crash_op_truncate_down),
-		cmocka_unit_test(test_crash_op_truncate_up),
-		cmocka_unit_test(test_crash_op_fallocate),
-		cmocka_unit_test(test_crash_op_punch),
-		cmocka_unit_test(test_crash_op_setxattr),
-		cmocka_unit_test(test_crash_op_removexattr),
-		cmocka_unit_test(test_crash_op_chmod_chown),
-		cmocka_unit_test(test_crash_op_unlink_open_then_forget),
-		cmocka_unit_test(test_crash_op_create_new_dir_block),
-		cmocka_unit_test(test_crash_op_fill_fragment_hole),
-		cmocka_unit_test(test_crash_op_unlink_fragmented),
+	    cmocka_unit_test(test_crash_op_create),
+	    cmocka_unit_test(test_crash_op_mkdir),
+	    cmocka_unit_test(test_crash_op_symlink_long),
+	    cmocka_unit_test(test_crash_op_link),
+	    cmocka_unit_test(test_crash_op_unlink),
+	    cmocka_unit_test(test_crash_op_rmdir),
+	    cmocka_unit_test(test_crash_op_rename_over),
+	    cmocka_unit_test(test_crash_op_rename_dir_cross),
+	    cmocka_unit_test(test_crash_op_rename_exchange),
+	    cmocka_unit_test(test_crash_op_rename_dir_over_empty),
+	    cmocka_unit_test(test_crash_op_append),
+	    cmocka_unit_test(test_crash_op_write_hole),
+	    cmocka_unit_test(test_crash_op_truncate_down),
+	    cmocka_unit_test(test_crash_op_truncate_up),
+	    cmocka_unit_test(test_crash_op_fallocate),
+	    cmocka_unit_test(test_crash_op_punch),
+	    cmocka_unit_test(test_crash_op_setxattr),
+	    cmocka_unit_test(test_crash_op_removexattr),
+	    cmocka_unit_test(test_crash_op_chmod_chown),
+	    cmocka_unit_test(test_crash_op_unlink_open_then_forget),
+	    cmocka_unit_test(test_crash_op_create_new_dir_block),
+	    cmocka_unit_test(test_crash_op_fill_fragment_hole),
+	    cmocka_unit_test(test_crash_op_unlink_fragmented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,8 @@ static double mean_lookup_time(struct pmfs *fs, pmfs_ino_t dir, unsigned count, 
 			char name[32];
 			struct stat st;
 
-			snprintf(name, sizeof(name), "file-%07u", (unsigned)(rng_next(rng) % count));
+			snprintf(name, sizeof(name), "file-%07u",
+				 (unsigned)(rng_next(rng) % count));
 			if (pmfs_lookup(fs, dir, name, &st))
 				fail_msg("lookup %s: expected to find it", name);
 			pmfs_forget(fs, st.st_ino, 1);
@@ -80,8 +81,9 @@ static void test_lookup_time_flat_from_1k_to_100k(void **state)
 	 * is in cache, at 100k each lookup misses in the hash table, the slot,
 	 * the inode and the TLB (measured 2-9x depending on machine load). */
 	if (t100k > 20 * t1k)
-		fail_msg("lookup time at 100k: expected < 20x the time at 1k (%.0f ns), found %.0f ns",
-			 t1k * 1e9, t100k * 1e9);
+		fail_msg(
+		    "lookup time at 100k: expected < 20x the time at 1k (%.0f ns), found %.0f ns",
+		    t1k * 1e9, t100k * 1e9);
 	/* the index is rebuilt from media after a remount */
 	core_remount(&env);
 	expect_eq(lookup_ino(env.fs, d, "file-0099999") != 0, 1);
@@ -126,7 +128,7 @@ static unsigned count_name(const struct listing *l, const char *name)
 static void test_readdir_lists_every_entry_once(void **state)
 {
 	struct core_env env;
-	struct listing l = { 0 };
+	struct listing l = {0};
 	pmfs_ino_t d;
 	char name[300];
 
@@ -154,7 +156,7 @@ static void test_readdir_lists_every_entry_once(void **state)
 	}
 	/* resume from each offset: the listing continues at the next entry */
 	for (unsigned i = 0; i + 1 < l.n; i += 50) {
-		struct listing r = { .stop_after = 1 };
+		struct listing r = {.stop_after = 1};
 
 		expect_ok(pmfs_readdir(env.fs, d, l.offs[i], false, collect, &r));
 		assert_string_equal(r.names[0], l.names[i + 1]);
@@ -169,7 +171,7 @@ static void test_readdir_lists_every_entry_once(void **state)
 static void test_readdir_plus_takes_references(void **state)
 {
 	struct core_env env;
-	struct listing l = { 0 };
+	struct listing l = {0};
 	pmfs_ino_t d, f;
 
 	(void)state;
@@ -183,7 +185,7 @@ static void test_readdir_plus_takes_references(void **state)
 	expect_ok(pmfs_unlink(env.fs, d, "f"));
 	expect_eq(stat_of(env.fs, f).st_nlink, 0);
 	expect_ok(pmfs_forget(env.fs, f, 1));
-	expect_err(pmfs_getattr(env.fs, f, &(struct stat){ 0 }), ENOENT);
+	expect_err(pmfs_getattr(env.fs, f, &(struct stat){0}), ENOENT);
 	expect_err(pmfs_readdir(env.fs, f, 0, false, collect, &l), ENOENT);
 	free(l.names);
 	free(l.offs);
@@ -193,7 +195,7 @@ static void test_readdir_plus_takes_references(void **state)
 struct churn_arg {
 	struct pmfs *fs;
 	pmfs_ino_t dir;
-	bool stop;		/* atomic */
+	bool stop; /* atomic */
 	unsigned ops;
 };
 
@@ -240,16 +242,16 @@ static void test_readdir_offsets_stable_under_concurrent_churn(void **state)
 		snprintf(name, sizeof(name), "stable-%u", i);
 		mk_file(env.fs, d, name);
 	}
-	a = (struct churn_arg){ env.fs, d, false, 0 };
+	a = (struct churn_arg){env.fs, d, false, 0};
 	pthread_create(&th, NULL, churn, &a);
 	for (int pass = 0; pass < 20; pass++) {
-		struct listing all = { 0 };
+		struct listing all = {0};
 		uint64_t off = 0;
 
 		/* read in chunks of 7 entries, resuming from the last offset,
 		 * as the kernel does with a small getdents buffer */
 		for (;;) {
-			struct listing part = { .stop_after = 7 };
+			struct listing part = {.stop_after = 7};
 
 			expect_ok(pmfs_readdir(env.fs, d, off, false, collect, &part));
 			for (unsigned i = 0; i < part.n; i++) {
@@ -319,7 +321,8 @@ static void *worker(void *p)
 			w->failures++;
 		/* renames among three dirs, files and dirs, any direction */
 		{
-			pmfs_ino_t from = w->dirs[rng_next(&rng) % 3], to = w->dirs[rng_next(&rng) % 3];
+			pmfs_ino_t from = w->dirs[rng_next(&rng) % 3],
+				   to = w->dirs[rng_next(&rng) % 3];
 			char a[32], b[32];
 
 			snprintf(a, sizeof(a), "r%u", (unsigned)(rng_next(&rng) % 8));
@@ -327,7 +330,7 @@ static void *worker(void *p)
 			pmfs_rename(w->fs, from, a, to, b, (unsigned)(rng_next(&rng) % 3) & 2);
 		}
 		if (it % 50 == 0) {
-			struct stat t = { .st_size = (off_t)(rng_next(&rng) % (1 << 20)) };
+			struct stat t = {.st_size = (off_t)(rng_next(&rng) % (1 << 20))};
 
 			if (pmfs_setattr(w->fs, f, &t, PMFS_SET_SIZE, NULL))
 				w->failures++;
@@ -343,7 +346,7 @@ static void test_threads_on_files_and_shared_directories(void **state)
 	struct worker_arg w[N];
 	pthread_t th[N];
 	pmfs_ino_t shared, dirs[3];
-	struct listing l = { 0 };
+	struct listing l = {0};
 
 	(void)state;
 	core_setup(&env, "threads", 128 * MiB, 0);
@@ -361,7 +364,7 @@ static void test_threads_on_files_and_shared_directories(void **state)
 			mk_file(env.fs, dirs[i % 3], name);
 	}
 	for (unsigned i = 0; i < N; i++) {
-		w[i] = (struct worker_arg){ env.fs, shared, { dirs[0], dirs[1], dirs[2] }, i, 0 };
+		w[i] = (struct worker_arg){env.fs, shared, {dirs[0], dirs[1], dirs[2]}, i, 0};
 		pthread_create(&th[i], NULL, worker, &w[i]);
 	}
 	for (unsigned i = 0; i < N; i++) {
@@ -449,7 +452,7 @@ static void test_threads_race_lookup_unlink_forget(void **state)
 	uint64_t free0 = pmfs_free_blocks(env.fs);
 
 	for (unsigned i = 0; i < N; i++) {
-		r[i] = (struct race_arg){ env.fs, d, i, 0, 0 };
+		r[i] = (struct race_arg){env.fs, d, i, 0, 0};
 		pthread_create(&th[i], NULL, race, &r[i]);
 	}
 	for (unsigned i = 0; i < N; i++) {
@@ -478,12 +481,12 @@ static void test_threads_race_lookup_unlink_forget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_readdir_lists_every_entry_once),
-		cmocka_unit_test(test_readdir_plus_takes_references),
-		cmocka_unit_test(test_readdir_offsets_stable_under_concurrent_churn),
-		cmocka_unit_test(test_threads_on_files_and_shared_directories),
-		cmocka_unit_test(test_threads_race_lookup_unlink_forget),
-		cmocka_unit_test(test_lookup_time_flat_from_1k_to_100k),
+	    cmocka_unit_test(test_readdir_lists_every_entry_once),
+	    cmocka_unit_test(test_readdir_plus_takes_references),
+	    cmocka_unit_test(test_readdir_offsets_stable_under_concurrent_churn),
+	    cmocka_unit_test(test_threads_on_files_and_shared_directories),
+	    cmocka_unit_test(test_threads_race_lookup_unlink_forget),
+	    cmocka_unit_test(test_lookup_time_flat_from_1k_to_100k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,7 +147,7 @@ static void test_read_iter_points_into_mapping(void **state)
 {
 	struct pmfs *fs = FS(state);
 	pmfs_ino_t f = mk_file(fs, ROOT, "iter");
-	struct iter_ctx c = { malloc(1 * MiB), 0, 0 };
+	struct iter_ctx c = {malloc(1 * MiB), 0, 0};
 	char *want = calloc(1, 1 * MiB);
 
 	write_pattern(fs, f, 200 * KiB, 100 * KiB, 5);
@@ -165,7 +165,7 @@ static void test_truncate_down_then_up_reads_zeros(void **state)
 	struct pmfs *fs = FS(state);
 	pmfs_ino_t f = mk_file(fs, ROOT, "trunc");
 	uint64_t free0 = pmfs_free_blocks(fs);
-	struct stat st = { .st_size = 5000 };
+	struct stat st = {.st_size = 5000};
 
 	write_pattern(fs, f, 0, 3 * MiB, 6);
 	expect_ok(pmfs_setattr(fs, f, &st, PMFS_SET_SIZE, NULL));
@@ -225,8 +225,8 @@ static void test_efbig_past_16_tib(void **state)
 	struct pmfs *fs = FS(state);
 	pmfs_ino_t f = mk_file(fs, ROOT, "big");
 	const off_t max = (off_t)PMFS_MAX_FILE_SIZE;
-	char buf[8192] = { 1 };
-	struct stat st = { .st_size = max + 1 };
+	char buf[8192] = {1};
+	struct stat st = {.st_size = max + 1};
 
 	expect_err(pmfs_write(fs, f, "x", 1, max, 0), EFBIG);
 	expect_eq(pmfs_write(fs, f, buf, sizeof(buf), max - 4096, 0), 4096);
@@ -266,7 +266,7 @@ static void test_fragmented_file_uses_overflow_chain(void **state)
 	pmfs_ino_t f = mk_file(env->fs, ROOT, "frag"), g = mk_file(env->fs, ROOT, "spacer");
 	const unsigned n = 700;
 	uint64_t free0 = pmfs_free_blocks(env->fs);
-	struct stat st = { .st_size = 0 };
+	struct stat st = {.st_size = 0};
 
 	/* interleave with another file so no two of f's blocks are adjacent */
 	for (unsigned i = 0; i < n; i++) {
@@ -314,7 +314,8 @@ static void test_large_file_extents_device_aligned(void **state)
 		if (e->lblk <= 2 * a && 2 * a < (uint64_t)e->lblk + e->len) {
 			found = true;
 			if ((e->pblk + (2 * a - e->lblk)) % a != 0)
-				fail_msg("logical block %llu: expected a device block aligned to %llu, found %llu",
+				fail_msg("logical block %llu: expected a device block aligned to "
+					 "%llu, found %llu",
 					 (unsigned long long)(2 * a), (unsigned long long)a,
 					 (unsigned long long)(e->pblk + (2 * a - e->lblk)));
 		}
@@ -327,7 +328,7 @@ static void test_setattr_mode_owner_times(void **state)
 {
 	struct pmfs *fs = FS(state);
 	pmfs_ino_t f = mk_file(fs, ROOT, "attrs");
-	struct stat in = { 0 }, out;
+	struct stat in = {0}, out;
 
 	in.st_mode = 06755;
 	expect_ok(pmfs_setattr(fs, f, &in, PMFS_SET_MODE, &out));
@@ -445,7 +446,7 @@ static void test_enospc_mid_write_is_short_and_consistent(void **state)
 	check_range(fs, keep, 0, 100 * KiB, 13, false);
 	/* no references survive a remount: unlink frees it at once */
 	expect_ok(pmfs_unlink(fs, ROOT, "filler"));
-	expect_err(pmfs_getattr(fs, f, &(struct stat){ 0 }), ENOENT);
+	expect_err(pmfs_getattr(fs, f, &(struct stat){0}), ENOENT);
 	assert_true(pmfs_free_blocks(fs) >= free0 - 1);
 	free(buf);
 }
@@ -456,7 +457,7 @@ static void test_fill_delete_fill_again(void **state)
 	struct pmfs *fs = env->fs;
 	size_t chunk = 1 * MiB;
 	char *buf = malloc(chunk), name[32];
-	uint64_t free0 = pmfs_free_blocks(fs), filled[2] = { 0, 0 };
+	uint64_t free0 = pmfs_free_blocks(fs), filled[2] = {0, 0};
 
 	fill_pattern(buf, chunk, 15, 0);
 	for (int round = 0; round < 2; round++) {
@@ -491,28 +492,26 @@ static void test_fill_delete_fill_again(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_write_read_unaligned_round_trip, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_append_flag_writes_at_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sparse_file_holes_read_zero_and_seek, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_read_iter_points_into_mapping, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_truncate_down_then_up_reads_zeros, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fallocate_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_efbig_past_16_tib, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_file_range_copies_data_and_holes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fragmented_file_uses_overflow_chain, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_large_file_extents_device_aligned, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_setattr_mode_owner_times, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_xattrs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enospc_mid_write_is_short_and_consistent,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fill_delete_fill_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_read_unaligned_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_flag_writes_at_end, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sparse_file_holes_read_zero_and_seek, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_read_iter_points_into_mapping, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncate_down_then_up_reads_zeros, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fallocate_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_efbig_past_16_tib, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_file_range_copies_data_and_holes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fragmented_file_uses_overflow_chain, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_large_file_extents_device_aligned, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_setattr_mode_owner_times, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_xattrs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enospc_mid_write_is_short_and_consistent, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fill_delete_fill_again, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

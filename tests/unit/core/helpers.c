@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers.h"
 #include "fsck.h"
+#include "helpers.h"
 #include "mkfs.h"
 
 void core_setup(struct core_env *env, const char *tag, uint64_t size, uint64_t inodes)
 {
-	struct pmfs_mkfs_opts opts = { .size = size, .force = true, .inodes = inodes };
+	struct pmfs_mkfs_opts opts = {.size = size, .force = true, .inodes = inodes};
 	struct pmfs_mkfs_result res;
 	int err;
 
@@ -115,10 +115,9 @@ void fill_pattern(void *buf, size_t len, uint64_t seed, uint64_t off)
 	}
 }
 
-
 void core_fsck_clean(const char *path)
 {
-	struct pmfs_fsck_opts opts = { .repair = false, .force = true };
+	struct pmfs_fsck_opts opts = {.repair = false, .force = true};
 	struct pmfs_fsck_report rep;
 	int code;
 

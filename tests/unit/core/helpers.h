@@ -6,9 +6,9 @@
 #ifndef CORE_TEST_HELPERS_H
 #define CORE_TEST_HELPERS_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -34,24 +34,24 @@ void core_remount(struct core_env *env);
 void core_fsck_clean(const char *path);
 
 /* Assert helpers with "expected ... found ..." messages. */
-#define expect_ok(expr)                                                                  \
-	do {                                                                             \
-		long long r_ = (long long)(expr);                                        \
-		if (r_ < 0)                                                              \
-			fail_msg("%s: expected success, found %lld (%s)", #expr, r_,     \
-				 strerror((int)-r_));                                    \
+#define expect_ok(expr)                                                                            \
+	do {                                                                                       \
+		long long r_ = (long long)(expr);                                                  \
+		if (r_ < 0)                                                                        \
+			fail_msg("%s: expected success, found %lld (%s)", #expr, r_,               \
+				 strerror((int)-r_));                                              \
 	} while (0)
-#define expect_err(expr, err)                                                            \
-	do {                                                                             \
-		long long r_ = (long long)(expr);                                        \
-		if (r_ != -(err))                                                        \
-			fail_msg("%s: expected -%s, found %lld", #expr, #err, r_);       \
+#define expect_err(expr, err)                                                                      \
+	do {                                                                                       \
+		long long r_ = (long long)(expr);                                                  \
+		if (r_ != -(err))                                                                  \
+			fail_msg("%s: expected -%s, found %lld", #expr, #err, r_);                 \
 	} while (0)
-#define expect_eq(found, expected)                                                       \
-	do {                                                                             \
-		long long f_ = (long long)(found), e_ = (long long)(expected);           \
-		if (f_ != e_)                                                            \
-			fail_msg("%s: expected %lld, found %lld", #found, e_, f_);       \
+#define expect_eq(found, expected)                                                                 \
+	do {                                                                                       \
+		long long f_ = (long long)(found), e_ = (long long)(expected);                     \
+		if (f_ != e_)                                                                      \
+			fail_msg("%s: expected %lld, found %lld", #found, e_, f_);                 \
 	} while (0)
 
 pmfs_ino_t mk_file(struct pmfs *fs, pmfs_ino_t dir, const char *name);

@@ -25,13 +25,13 @@
 
 struct minode {
 	bool used;
-	char type;		/* 'f', 'd', 'l' */
+	char type; /* 'f', 'd', 'l' */
 	unsigned nlink;
 	pmfs_ino_t real;
 	unsigned char *data;
 	size_t size;
-	int parent;		/* dirs */
-	char target[40];	/* symlinks */
+	int parent;	 /* dirs */
+	char target[40]; /* symlinks */
 	bool has_x;
 	char xval[16];
 };
@@ -74,7 +74,7 @@ static void add_entry(int dir, const char *name, int ino)
 {
 	for (int i = 0; i < MAXE; i++) {
 		if (!me[i].used) {
-			me[i] = (struct mentry){ true, dir, ino, "" };
+			me[i] = (struct mentry){true, dir, ino, ""};
 			snprintf(me[i].name, sizeof(me[i].name), "%s", name);
 			return;
 		}
@@ -87,7 +87,7 @@ static int new_inode(char type, pmfs_ino_t real)
 	for (int i = 1; i < MAXI; i++) {
 		if (!mi[i].used) {
 			free(mi[i].data);
-			mi[i] = (struct minode){ .used = true, .type = type, .real = real };
+			mi[i] = (struct minode){.used = true, .type = type, .real = real};
 			mi[i].nlink = type == 'd' ? 2 : 1;
 			return i;
 		}
@@ -215,7 +215,7 @@ static void op_remove(bool dir)
 static void op_rename(void)
 {
 	int d1 = random_dir(), d2 = random_dir(), e1, e2, want = 0, s, t = 0;
-	unsigned flags = (unsigned[]){ 0, 0, PMFS_RENAME_NOREPLACE, PMFS_RENAME_EXCHANGE }[rnd(4)];
+	unsigned flags = (unsigned[]){0, 0, PMFS_RENAME_NOREPLACE, PMFS_RENAME_EXCHANGE}[rnd(4)];
 	char n1[8], n2[8];
 	bool cross = d1 != d2, sdir, tdir = false;
 
@@ -338,7 +338,7 @@ static void op_write(void)
 static void op_truncate(void)
 {
 	int f = random_file();
-	struct stat st = { .st_size = (off_t)rnd(MAXFILE) };
+	struct stat st = {.st_size = (off_t)rnd(MAXFILE)};
 
 	if (!f)
 		return;
@@ -358,7 +358,8 @@ static void op_punch(void)
 				(off_t)off, (off_t)len),
 		 0);
 	if (off < mi[f].size)
-		memset(mi[f].data + off, 0, (off + len < mi[f].size ? off + len : mi[f].size) - off);
+		memset(mi[f].data + off, 0,
+		       (off + len < mi[f].size ? off + len : mi[f].size) - off);
 }
 
 static void op_xattr(void)
@@ -374,7 +375,8 @@ static void op_xattr(void)
 		mi[f].has_x = false;
 	} else {
 		snprintf(val, sizeof(val), "v%u", step);
-		check_rc("setxattr", pmfs_setxattr(fs, mi[f].real, "user.m", val, strlen(val), 0), 0);
+		check_rc("setxattr", pmfs_setxattr(fs, mi[f].real, "user.m", val, strlen(val), 0),
+			 0);
 		mi[f].has_x = true;
 		strcpy(mi[f].xval, val);
 	}
@@ -432,7 +434,7 @@ static int collect(void *ctx, const char *name, const struct stat *st, uint64_t 
 static void compare_tree(void)
 {
 	for (int d = 1; d < MAXI; d++) {
-		struct seen s = { .n = 0 };
+		struct seen s = {.n = 0};
 
 		if (!mi[d].used)
 			continue;
@@ -467,22 +469,48 @@ static void test_random_ops_match_model_across_remount(void **state)
 	fs = env.fs;
 	memset(mi, 0, sizeof(mi));
 	memset(me, 0, sizeof(me));
-	mi[1] = (struct minode){ .used = true, .type = 'd', .nlink = 2, .real = PMFS_ROOT_INO,
-				 .parent = 1 };
+	mi[1] = (struct minode){
+	    .used = true, .type = 'd', .nlink = 2, .real = PMFS_ROOT_INO, .parent = 1};
 	mi[1].nlink = (unsigned)stat_of(fs, PMFS_ROOT_INO).st_nlink;
 	for (step = 0; step < nops; step++) {
 		switch (rnd(16)) {
-		case 0: case 1: op_create('f'); break;
-		case 2: op_create('d'); break;
-		case 3: op_create('l'); break;
-		case 4: op_remove(false); break;
-		case 5: op_remove(true); break;
-		case 6: case 7: op_rename(); break;
-		case 8: op_link(); break;
-		case 9: case 10: case 11: op_write(); break;
-		case 12: op_truncate(); break;
-		case 13: op_punch(); break;
-		case 14: op_xattr(); break;
+		case 0:
+		case 1:
+			op_create('f');
+			break;
+		case 2:
+			op_create('d');
+			break;
+		case 3:
+			op_create('l');
+			break;
+		case 4:
+			op_remove(false);
+			break;
+		case 5:
+			op_remove(true);
+			break;
+		case 6:
+		case 7:
+			op_rename();
+			break;
+		case 8:
+			op_link();
+			break;
+		case 9:
+		case 10:
+		case 11:
+			op_write();
+			break;
+		case 12:
+			op_truncate();
+			break;
+		case 13:
+			op_punch();
+			break;
+		case 14:
+			op_xattr();
+			break;
 		case 15: {
 			int f = random_file();
 
@@ -492,8 +520,7 @@ static void test_random_ops_match_model_across_remount(void **state)
 		}
 		}
 	}
-	printf("%u ops: %u checks succeeded, %u returned the expected error\n", nops, n_ok,
-	       n_err);
+	printf("%u ops: %u checks succeeded, %u returned the expected error\n", nops, n_ok, n_err);
 	if (n_err < nops / 20 || n_ok < nops / 4)
 		fail_msg("expected a mix of successes and errors, found %u and %u", n_ok, n_err);
 	compare_tree();
@@ -508,7 +535,7 @@ static void test_random_ops_match_model_across_remount(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_ops_match_model_across_remount),
+	    cmocka_unit_test(test_random_ops_match_model_across_remount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

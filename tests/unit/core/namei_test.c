@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -198,7 +198,7 @@ static void test_rename_plain_and_replace(void **state)
 	/* still referenced by its creator: unlinked but alive until forget */
 	expect_eq(stat_of(fs, b).st_nlink, 0);
 	expect_ok(pmfs_forget(fs, b, 1));
-	expect_err(pmfs_getattr(fs, b, &(struct stat){ 0 }), ENOENT);
+	expect_err(pmfs_getattr(fs, b, &(struct stat){0}), ENOENT);
 	expect_err(pmfs_rename(fs, ROOT, "nope", ROOT, "x", 0), ENOENT);
 	expect_err(pmfs_rename(fs, ROOT, "b", ROOT, "d", 0), EISDIR);
 	expect_err(pmfs_rename(fs, ROOT, "d", ROOT, "b", 0), ENOTDIR);
@@ -219,9 +219,9 @@ static void test_rename_noreplace_and_exchange(void **state)
 
 	expect_err(pmfs_rename(fs, ROOT, "f", ROOT, "d1", PMFS_RENAME_NOREPLACE), EEXIST);
 	expect_err(pmfs_rename(fs, ROOT, "f", ROOT, "zz", PMFS_RENAME_EXCHANGE), ENOENT);
-	expect_err(pmfs_rename(fs, ROOT, "f", ROOT, "g",
-			       PMFS_RENAME_EXCHANGE | PMFS_RENAME_NOREPLACE),
-		   EINVAL);
+	expect_err(
+	    pmfs_rename(fs, ROOT, "f", ROOT, "g", PMFS_RENAME_EXCHANGE | PMFS_RENAME_NOREPLACE),
+	    EINVAL);
 	/* exchange a file in / with a directory in d2's place: links move */
 	expect_ok(pmfs_rename(fs, d1, "sub", ROOT, "f", PMFS_RENAME_EXCHANGE));
 	expect_eq(lookup_ino(fs, ROOT, "f"), sub);
@@ -276,7 +276,7 @@ static void test_unlinked_file_lives_until_forget(void **state)
 	struct core_env *env = *state;
 	struct pmfs *fs = env->fs;
 	struct stat st;
-	char buf[6] = { 0 };
+	char buf[6] = {0};
 	pmfs_ino_t f;
 
 	expect_ok(pmfs_create(fs, ROOT, "open", 0644, 0, 0, &st));
@@ -342,7 +342,7 @@ static void test_orphan_freed_by_recovery(void **state)
 static void test_read_only_mount_refuses_changes(void **state)
 {
 	struct core_env *env = *state;
-	struct pmfs_mount_opts ro = { .read_only = true };
+	struct pmfs_mount_opts ro = {.read_only = true};
 	struct stat st;
 	pmfs_ino_t f = mk_file(env->fs, ROOT, "ro-file");
 
@@ -427,26 +427,22 @@ static void test_inode_table_full_gives_enospc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_then_lookup_finds_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_name_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_sets_links_and_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mknod_keeps_type_and_rdev, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_short_and_long_targets, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hard_link_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setgid_directory_inheritance, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename_plain_and_replace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename_noreplace_and_exchange, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rename_directories, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlinked_file_lives_until_forget, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_orphan_freed_by_recovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only_mount_refuses_changes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_link_count_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timestamps_on_entry_changes, setup, teardown),
-		cmocka_unit_test(test_inode_table_full_gives_enospc),
+	    cmocka_unit_test_setup_teardown(test_create_then_lookup_finds_it, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mkdir_sets_links_and_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mknod_keeps_type_and_rdev, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_short_and_long_targets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hard_link_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_setgid_directory_inheritance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_plain_and_replace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_noreplace_and_exchange, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_directories, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlinked_file_lives_until_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan_freed_by_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_only_mount_refuses_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_count_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timestamps_on_entry_changes, setup, teardown),
+	    cmocka_unit_test(test_inode_table_full_gives_enospc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
