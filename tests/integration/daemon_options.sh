@@ -39,6 +39,12 @@ cmp "$WORK/data" "$MNT/wb" || fail "writeback_cache: data fsync'd before SIGKILL
 unmount_fs
 fsck_clean
 
+# -s: one thread serves everything.
+mount_fs -s
+head -c $((2 << 20)) /dev/urandom >"$WORK/single"
+cp "$WORK/single" "$MNT/single" && cmp "$WORK/single" "$MNT/single" || fail "-s: copy through a single-threaded daemon differs"
+unmount_fs
+
 # SIGINT and SIGTERM unmount cleanly: exit 0, mountpoint free, clean flag set
 # (the next mount does no recovery).
 for sig in INT TERM; do
