@@ -150,8 +150,10 @@ static void unhash(struct icache_bucket *b, struct pmfs_node *node)
  * freed outside the bucket lock; the node leaves the table afterwards, so
  * a reused slot gets a fresh node.
  */
-static void release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs_node *node)
+static int release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs_node *node)
 {
+	int err = 0;
+
 	const struct pmfs_inode *di = pmfs_inode_get(fs, node->ino);
 	bool unused = node->pins == 0 && node->lookups == 0 && !node->dying;
 	bool free_inode = unused && di->nlink == 0;
@@ -160,17 +162,16 @@ static void release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs
 		unhash(b, node);
 		pthread_mutex_unlock(&b->lock);
 		node_destroy(node);
-		return;
+		return 0;
 	}
 	if (!free_inode) {
 		pthread_mutex_unlock(&b->lock);
-		return;
+		return 0;
 	}
 	node->dying = true;
 	pthread_mutex_unlock(&b->lock);
 	if (!fs->read_only) {
-		int err = pmfs_inode_release(fs, node);
-
+		err = pmfs_inode_release(fs, node);
 		if (err)
 			pmfs_logf(fs, PMFS_LOG_ERR,
 				  "freeing unlinked inode %llu failed (%d); recovery will retry",
@@ -180,6 +181,7 @@ static void release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs
 	unhash(b, node);
 	pthread_mutex_unlock(&b->lock);
 	node_destroy(node);
+	return err;
 }
 
 void pmfs_iput(struct pmfs *fs, struct pmfs_node *node)
@@ -248,7 +250,10 @@ int pmfs_icache_evict_all(struct pmfs *fs)
 				if (n->lookups || pmfs_inode_get(fs, n->ino)->nlink == 0) {
 					n->lookups = 0;
 					/* may free the inode; the list changes */
-					release_locked(fs, b, n);
+					int err = release_locked(fs, b, n);
+
+					if (err && !ret)
+						ret = err;
 					again = true;
 					break;
 				}
