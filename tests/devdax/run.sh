@@ -50,4 +50,5 @@ trap 'exit 130' INT TERM
 ensure_packages
 ensure_kernel
 build_initramfs "$WORK"
+note "initramfs ready after ${SECONDS}s (kernel $KVER)"
 run_test

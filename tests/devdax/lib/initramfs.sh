@@ -1,6 +1,6 @@
 # initramfs.sh - sourced by run.sh: builds the guest's initramfs.
 #
-# Base part (once per test run, $WORK/base.cpio.gz): static busybox, the
+# Base part (built once for a set of inputs, cached in the build directory): static busybox, the
 # kernel modules for the emulated NVDIMM and FUSE with their dependencies,
 # ndctl and daxctl, the project's binaries, a small source tree for the tar
 # test, and the guest scripts.  Boot part (per boot, boot_initrd): a
@@ -110,7 +110,7 @@ install_tree() {
 	cp /bin/busybox "$root/pm/tree/bin/"
 }
 
-build_initramfs() {
+make_base() {
 	local root=$1/base
 	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,mnt,run,pm/t,usr/bin,usr/sbin}
 	cp /bin/busybox "$root/bin/busybox"
@@ -132,6 +132,47 @@ build_initramfs() {
 	cp "$HERE"/guest/*.sh "$root/pm/t/"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$1/base.cpio.gz"
 	[ "$KEEP" = 1 ] || rm -rf "$root"
+}
+
+# What the base part is made of: a change to any of these rebuilds it.
+base_key() {
+	local var
+	{
+		echo "$KVER"
+		for var in "${PROJECT_PROGRAMS[@]}"; do
+			stat -L -c '%n %s %Y' "${!var}"
+		done
+		ldd "$PMEMFS_FUSE" | awk '$1 == "libpmem.so.1" { print $3 }' | xargs stat -L -c '%n %s %Y'
+		stat -L -c '%n %s %Y' /bin/busybox "$(command -v ndctl)" "$(command -v daxctl)" \
+			"$HERE"/guest/* "$HERE"/lib/initramfs.sh
+	} | md5sum | cut -c1-16
+}
+
+# build_initramfs WORK: $WORK/base.cpio.gz, made once per set of inputs and
+# kept in the build directory: the tests of a run share it (and a lock).
+# PMEMFS_DEVDAX_KEEP=1 always builds afresh, to keep the unpacked tree.
+build_initramfs() {
+	local cache=$BUILD_ROOT/tests/devdax/initramfs-cache key var
+	for var in "${PROJECT_PROGRAMS[@]}"; do
+		[ -n "${!var:-}" ] || fail "environment variable $var is not set (run through meson test)"
+		[ -x "${!var}" ] || fail "program ${!var} is missing (build it first)"
+	done
+	if [ "$KEEP" = 1 ]; then
+		make_base "$1"
+		return
+	fi
+	mkdir -p "$cache"
+	exec 7>"$cache/lock"
+	flock 7
+	key=$(base_key)
+	if [ ! -s "$cache/base-$key.cpio.gz" ]; then
+		make_base "$1"
+		rm -f "$cache"/base-*.cpio.gz
+		mv "$1/base.cpio.gz" "$cache/base-$key.cpio.gz"
+	fi
+	flock -u 7
+	exec 7>&-
+	ln -s "$cache/base-$key.cpio.gz" "$1/base.cpio.gz"
 }
 
 # boot_initrd OUT VAR=VALUE...: base part plus a /pm/boot.env of the values.

@@ -33,6 +33,7 @@ start_qemu() {
 	BOOT_N=$((BOOT_N + 1))
 	local initrd=$WORK/initrd.$BOOT_N.img
 	BOOT_LOG=$WORK/console.$BOOT_N.log
+	BOOT_START=$SECONDS
 	[ -n "$NV_IMG" ] || NV_IMG=$WORK/nvdimm.img
 	[ -e "$NV_IMG" ] || truncate -s "$NV_SIZE" "$NV_IMG"
 	boot_initrd "$initrd" "DEVDAX_TEST=$TEST" "$@"
@@ -67,6 +68,7 @@ wait_qemu() {
 	wait "$QEMU_PID" || status=$?
 	QEMU_PID=
 	[ "$CONSOLE" = 1 ] && sleep 0.2
+	note "boot $BOOT_N ended after $((SECONDS - BOOT_START))s"
 	line=$(tr -d '\r' <"$BOOT_LOG" | grep -a '^RESULT: rc=[0-9]*$' | tail -n 1 || true)
 	if [ -z "$line" ]; then
 		GUEST_RC=255
@@ -134,4 +136,5 @@ boot_until_kill() {
 	wait "$QEMU_PID" 2>/dev/null || true
 	QEMU_PID=
 	KILL_SEEN=$(grep -a -c "$pattern" "$BOOT_LOG" || true)
+	note "boot $BOOT_N killed after $((SECONDS - BOOT_START))s"
 }
