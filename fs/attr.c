@@ -98,6 +98,7 @@ int pmfs_setattr(struct pmfs *fs, pmfs_ino_t ino, const struct stat *st, unsigne
 			err = pmfs_set_size_locked(fs, node, (uint64_t)st->st_size, apply_attrs,
 						   &req);
 	} else {
+		/* every field in one tx: all or nothing across a crash */
 		struct pmfs_tx *tx = pmfs_tx_begin(fs);
 		struct pmfs_inode si;
 

@@ -370,6 +370,7 @@ int pmfs_link(struct pmfs *fs, pmfs_ino_t ino, pmfs_ino_t newparent, const char 
 		err = -EEXIST;
 	if (err)
 		goto out;
+	/* One tx: the new entry, the link count and both timestamps. */
 	tx = pmfs_tx_begin(fs);
 	pmfs_inode_stage(fs, newparent, &sp);
 	err = pmfs_dir_add(fs, tx, pn, &sp, newname, len, ino, pmfs_mode_to_dtype(sc.mode));
