@@ -262,7 +262,10 @@ have_seq_file() { # make the sequential file if an earlier workload did not
 # lines, and returns non-zero with the reason on stderr if it failed.
 wl_seqwrite() {
 	local s=$1 m=$2 j=$work/fio.json cpu0=0 cpu1
+	# created empty beforehand: neither the clock nor the CPU count sees
+	# the create (nor fuse_null populating its memory)
 	rm -f "$m/seq"
+	: >"$m/seq" || return 1
 	[ "$s" != tmpfs ] && cpu0=$(cpu_seconds "${pid[$s]}")
 	fio_job "$j" --name=seqwrite --filename="$m/seq" --rw=write --bs=1M \
 		--size="${seq_mib}M" --end_fsync=1 || return 1
@@ -305,6 +308,9 @@ wl_writers() {
 	local m=$2 j=$work/fio.json n
 	rm -f "$m/seq"
 	for n in 1 2; do
+		# fio's file names; made beforehand, as for wl_seqwrite
+		: >"$m/w$n.0.0" || return 1
+		[ $n = 1 ] || : >"$m/w$n.1.0" || return 1
 		fio_job "$j" --name="w$n" --directory="$m" --rw=write --bs=1M \
 			--size="${writer_mib}M" --numjobs="$n" --group_reporting \
 			--end_fsync=1 || return 1
@@ -372,7 +378,12 @@ measure() {
 	else
 		why=$(grep -v '^$' "$work/err" | tail -n 2 | tr '\n' ' ')
 	fi
-	alive "$s" || why="$why; daemon died: $(last_log "$s")"
+	if ! alive "$s"; then
+		wait "${pid[$s]}" 2>/dev/null
+		rc=$?
+		[ $rc -gt 128 ] && why="$why; daemon killed by signal $((rc - 128))"
+		why="$why; daemon died: $(last_log "$s")"
+	fi
 	for k in $(keys_of "$w"); do
 		grep -q "^$k " "$got" || record "$k" "$s" "FAILED: $why"
 	done
