@@ -25,7 +25,8 @@ int fuzz_mkfs(const char *path);
 /*
  * Writes the image for one input: a freshly formatted image (made once per
  * process) with the first 'len' bytes replaced by 'data' (at most
- * FUZZ_IMAGE_SIZE).  Returns the image path (per process, in /dev/shm), or
+ * FUZZ_IMAGE_SIZE).  For inputs of odd length the superblock and journal
+ * lane checksums are then recomputed.  Returns the image path (per process, in /dev/shm), or
  * NULL if the file cannot be written.
  */
 const char *fuzz_image_from(const uint8_t *data, size_t len);
