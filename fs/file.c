@@ -38,6 +38,8 @@
 #define BS PMFS_BLOCK_SIZE
 #define ZERO_BUF_SIZE (64u * 1024)
 #define COPY_CHUNK (1u << 20)
+/* Blocks per allocated run at most (1 GiB): bounds one tx's zeroing. */
+#define MAX_RUN (1u << 18)
 
 static const char zero_buf[ZERO_BUF_SIZE];
 
@@ -64,8 +66,17 @@ static int alloc_run(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_extm
 {
 	uint64_t a = fs->sb->device_align / BS;
 	uint64_t goal = pmfs_extmap_goal(m, lblk);
+	size_t room = pmfs_tx_room(tx);
+	uint64_t cap = MAX_RUN;
 	int err;
 
+	/* Leave the tx room for the extent edit that maps the run: the
+	 * bitmap record costs one byte per 8 blocks.  The rest of a large
+	 * request goes in the next tx. */
+	if (room > PMFS_EXTENT_EDIT_ROOM + 1024 && (room - PMFS_EXTENT_EDIT_ROOM - 1024) * 8 < cap)
+		cap = (room - PMFS_EXTENT_EDIT_ROOM - 1024) * 8;
+	if (want > cap)
+		want = cap;
 	if (a > 1 && lblk % a == 0 && lblk + want >= a) {
 		err = pmfs_balloc(fs, tx, goal, want, 1, a, pblk, got);
 		if (err != -ENOSPC)

@@ -324,6 +324,34 @@ static void test_large_file_extents_device_aligned(void **state)
 	check_range(env->fs, f, 0, 6 * MiB, 16, false);
 }
 
+/* A fallocate of 768 MiB needs more bitmap than one tx holds next to the
+ * map edit: it spans several txs; truncating it frees it in chunks. */
+static void test_huge_fallocate_and_truncate_span_txs(void **state)
+{
+	struct core_env env;
+	pmfs_ino_t f;
+	uint64_t free0;
+	struct stat st = {.st_size = 0};
+
+	(void)state;
+	core_setup(&env, "hugefalloc", 1024 * MiB, 0);
+	f = mk_file(env.fs, ROOT, "huge");
+	free0 = pmfs_free_blocks(env.fs);
+	expect_ok(pmfs_fallocate(env.fs, f, 0, 0, 768 * MiB));
+	expect_eq(stat_of(env.fs, f).st_size, 768 * MiB);
+	expect_eq(stat_of(env.fs, f).st_blocks, 768 * MiB / 512);
+	check_range(env.fs, f, 0, 4096, 0, true);
+	check_range(env.fs, f, 500 * MiB, 4096, 0, true);
+	check_range(env.fs, f, 768 * MiB - 4096, 4096, 0, true);
+	write_pattern(env.fs, f, 300 * MiB, 10000, 17);
+	core_remount(&env);
+	check_range(env.fs, f, 300 * MiB, 10000, 17, false);
+	expect_ok(pmfs_setattr(env.fs, f, &st, PMFS_SET_SIZE, NULL));
+	expect_eq(stat_of(env.fs, f).st_blocks, 0);
+	expect_eq(pmfs_free_blocks(env.fs), free0);
+	core_teardown(&env);
+}
+
 static void test_setattr_mode_owner_times(void **state)
 {
 	struct pmfs *fs = FS(state);
@@ -507,6 +535,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_large_file_extents_device_aligned, setup,
 					    teardown),
+	    cmocka_unit_test(test_huge_fallocate_and_truncate_span_txs),
 	    cmocka_unit_test_setup_teardown(test_setattr_mode_owner_times, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_xattrs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enospc_mid_write_is_short_and_consistent, setup,
