@@ -543,6 +543,8 @@ static int by_hash(const void *a, const void *b)
  */
 static void check_duplicates(struct fsck *f, uint64_t dir, struct name_ref *refs, size_t n)
 {
+	if (n < 2)
+		return; /* also: qsort may not be given NULL */
 	qsort(refs, n, sizeof(*refs), by_hash);
 	for (size_t i = 1; i < n; i++) {
 		struct pmfs_dirent *a = refs[i - 1].de, *b = refs[i].de;
