@@ -404,6 +404,45 @@ int pmfs_set_size_locked(struct pmfs *fs, struct pmfs_node *node, uint64_t newsi
 
 /* Maps zeroed blocks into every hole of [lblk, end); several txs if
  * needed.  On ENOSPC what was allocated stays (zeroed, so harmless). */
+/*
+ * Maps freshly zeroed blocks into the holes of [*lblk, end) within tx until
+ * done, the tx runs low on room or space runs out (*nospc = -ENOSPC);
+ * *lblk tells how far it got.  A non-zero return is a failed map edit: the
+ * tx must be aborted.
+ */
+static int fill_holes(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
+		      struct pmfs_inode *si, uint64_t *lblk, uint64_t end, bool *any, int *nospc)
+{
+	while (*lblk < end && !tx_needs_split(tx)) {
+		uint64_t pblk, run, got;
+		int err;
+
+		if (pmfs_extmap_lookup(m, *lblk, &pblk, &run)) {
+			*lblk += run;
+			continue;
+		}
+		if (run > end - *lblk)
+			run = end - *lblk;
+		err = alloc_run(fs, tx, m, *lblk, run, &pblk, &got);
+		if (err == -ENOSPC) {
+			*nospc = err;
+			return 0;
+		}
+		if (err)
+			return err;
+		/* unreferenced until commit; the caller fences before it */
+		pm_set(pmfs_block(fs, pblk), 0, got * BS);
+		err = pmfs_extmap_insert(fs, tx, m, si, *lblk, got, pblk);
+		if (err)
+			return err;
+		*any = true;
+		*lblk += got;
+	}
+	return 0;
+}
+
+/* Maps zeroed blocks into every hole of [lblk, end); several txs if
+ * needed.  On ENOSPC what was allocated stays (zeroed, so harmless). */
 static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, uint64_t end)
 {
 	while (lblk < end) {
@@ -415,24 +454,8 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 
 		pmfs_inode_stage(fs, node->ino, &si);
 		err = pmfs_extmap_get(fs, node, &m);
-		while (!err && lblk < end && !tx_needs_split(tx)) {
-			uint64_t pblk, run, got;
-
-			if (pmfs_extmap_lookup(m, lblk, &pblk, &run)) {
-				lblk += run;
-				continue;
-			}
-			if (run > end - lblk)
-				run = end - lblk;
-			nospc = alloc_run(fs, tx, m, lblk, run, &pblk, &got);
-			if (nospc)
-				break;
-			/* unreferenced until commit; the fence below orders it */
-			pm_set(pmfs_block(fs, pblk), 0, got * BS);
-			err = pmfs_extmap_insert(fs, tx, m, &si, lblk, got, pblk);
-			any = true;
-			lblk += got;
-		}
+		if (!err)
+			err = fill_holes(fs, tx, m, &si, &lblk, end, &any, &nospc);
 		if (err || !any) {
 			/* a failed map edit may be half logged: drop the tx */
 			pmfs_tx_abort(tx);
@@ -458,6 +481,78 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			return nospc;
 	}
 	return 0;
+}
+
+/* Copies the bytes [from, to) of an old block that lie below old_size
+ * (past it may be stale) into the same place of a new block. */
+static void copy_kept(struct pmfs *fs, uint64_t blk_start, uint64_t old_pblk, uint64_t new_pblk,
+		      uint64_t from, uint64_t to, uint64_t old_size)
+{
+	if (blk_start + to > old_size)
+		to = old_size > blk_start ? old_size - blk_start : 0;
+	if (from < to)
+		pm_copy((char *)pmfs_block(fs, new_pblk) + from,
+			(char *)pmfs_block(fs, old_pblk) + from, to - from);
+}
+
+/*
+ * ZERO_RANGE as one tx when it fits: every block touching [s, e) is
+ * replaced by a new block (zeros, plus the old bytes outside [s, e) at the
+ * edges), holes included, and the size change rides along.  The old blocks
+ * stay intact until the commit (a freed block is reusable only after it),
+ * so a crash shows the old range or the new one.  Returns 1 when done, 0
+ * when it does not fit one tx (nothing changed), or a negative errno.
+ */
+static int zero_range_atomic(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e,
+			     bool keep)
+{
+	uint64_t b0 = s / BS, b1 = div_up(e, BS), left, lblk = b0, run, head = 0, tail = 0, np;
+	struct pmfs_tx *tx = pmfs_tx_begin(fs);
+	struct pmfs_extmap *m;
+	struct pmfs_inode si;
+	bool any = false;
+	int err, nospc = 0;
+
+	pmfs_inode_stage(fs, node->ino, &si);
+	err = pmfs_extmap_get(fs, node, &m);
+	if (err)
+		goto abort;
+	if (s % BS && !pmfs_extmap_lookup(m, b0, &head, &run))
+		head = 0;
+	if (e % BS && !pmfs_extmap_lookup(m, b1 - 1, &tail, &run))
+		tail = 0;
+	err = pmfs_extmap_unmap(fs, tx, m, &si, b0, b1, &left);
+	if (!err && left == b0)
+		err = fill_holes(fs, tx, m, &si, &lblk, b1, &any, &nospc);
+	if (err || left != b0 || lblk < b1)
+		goto abort; /* includes running out of space: the fallback says so */
+	if (head) {
+		pmfs_extmap_lookup(m, b0, &np, &run);
+		copy_kept(fs, b0 * BS, head, np, 0, s % BS, si.size);
+	}
+	if (tail) {
+		pmfs_extmap_lookup(m, b1 - 1, &np, &run);
+		copy_kept(fs, (b1 - 1) * BS, tail, np, e % BS, BS, si.size);
+	}
+	if (!keep && e > si.size) {
+		zero_tail(fs, m, si.size, s);
+		si.size = e;
+	}
+	pm_fence(); /* new blocks' contents before the tx exposing them */
+	pmfs_touch_mc(&si);
+	err = pmfs_inode_log(fs, tx, node->ino, &si);
+	if (err)
+		goto abort;
+	err = pmfs_tx_commit(tx);
+	if (err) {
+		pmfs_node_drop_caches(node);
+		return err;
+	}
+	return 1;
+abort:
+	pmfs_tx_abort(tx);
+	pmfs_node_drop_caches(node);
+	return err == -ENOSPC || err == -E2BIG ? 0 : err;
 }
 
 /* Unmaps whole blocks [lblk, end) in as many txs as needed. */
@@ -574,8 +669,11 @@ int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t l
 		goto out;
 	}
 	if (mode & FALLOC_FL_ZERO_RANGE) {
-		/* zeroes what is mapped, then allocates the holes zeroed:
-		 * the range reads zeros and stays allocated */
+		err = zero_range_atomic(fs, node, s, e, mode & keep);
+		if (err)
+			goto out; /* done (1) or failed */
+		/* too big for one tx: zero what is mapped (edges in place),
+		 * then allocate the holes zeroed; each step is consistent */
 		err = punch_range(fs, node, s, e);
 		if (err)
 			goto out;
@@ -586,7 +684,7 @@ int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t l
 out:
 	pmfs_node_unlock(node);
 	pmfs_iput(fs, node);
-	return err;
+	return err > 0 ? 0 : err;
 }
 
 /* ---- seek, fsync, copy ------------------------------------------------------ */

@@ -180,6 +180,7 @@ typedef void (*fs_fn)(struct pmfs *fs);
 
 static void crash_case(const char *name, fs_fn prepare, fs_fn op)
 {
+	static unsigned case_no;
 	struct core_env env;
 	char copy[160], *before, *after;
 	unsigned n_before = 0, n_after = 0;
@@ -200,7 +201,8 @@ static void crash_case(const char *name, fs_fn prepare, fs_fn op)
 		fail_msg("%s: more than %d persist points or a failed snapshot", name, MAX_SNAPS);
 	if (nsnaps == 0)
 		fail_msg("%s: expected at least one persist point, found none", name);
-	snprintf(copy, sizeof(copy), "%s.point", env.path);
+	/* a name per case: a failed case may leave its copy mounted */
+	snprintf(copy, sizeof(copy), "%s.point%u", env.path, case_no++);
 	for (unsigned i = 0; i < nsnaps; i++) {
 		struct pmfs_mount_info info;
 		struct pmfs *fs;
@@ -400,6 +402,44 @@ static void op_unlink_open_then_forget(struct pmfs *fs)
 	expect_ok(pmfs_forget(fs, f, 1));
 }
 
+static void op_mknod(struct pmfs *fs)
+{
+	expect_ok(pmfs_mknod(fs, ROOT, "dev", S_IFCHR | 0600, 0x0103, 0, 0, NULL));
+}
+static void prep_hardlink(struct pmfs *fs)
+{
+	prep_basic(fs);
+	expect_ok(pmfs_link(fs, ino_of(fs, "f"), ROOT, "f2", NULL));
+}
+static void op_unlink_one_of_two_links(struct pmfs *fs)
+{
+	expect_ok(pmfs_unlink(fs, ROOT, "f2"));
+}
+static void op_zero_range_aligned(struct pmfs *fs)
+{
+	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), FALLOC_FL_ZERO_RANGE, 4096, 65536));
+}
+static void op_zero_range_unaligned_extend(struct pmfs *fs)
+{
+	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), FALLOC_FL_ZERO_RANGE, 1000, 30000));
+}
+static void op_truncate_fragmented(struct pmfs *fs)
+{
+	struct stat st = {.st_size = 8192 * 10 + 100};
+
+	expect_ok(pmfs_setattr(fs, ino_of(fs, "frag"), &st, PMFS_SET_SIZE, NULL));
+}
+static void op_copy_file_range(struct pmfs *fs)
+{
+	pmfs_ino_t f = ino_of(fs, "f");
+
+	expect_eq(pmfs_copy_file_range(fs, f, 0, f, 40960, 20000), 20000);
+}
+static void op_setxattr_dir(struct pmfs *fs)
+{
+	expect_ok(pmfs_setxattr(fs, lookup_ino(fs, ROOT, "d1"), "trusted.t", "x", 1, 0));
+}
+
 #define CASE(prep, op)                                                                             \
 	static void test_crash_##op(void **state)                                                  \
 	{                                                                                          \
@@ -429,6 +469,13 @@ CASE(prep_basic, op_unlink_open_then_forget)
 CASE(prep_full_dir_block, op_create_new_dir_block)
 CASE(prep_fragmented, op_fill_fragment_hole)
 CASE(prep_fragmented, op_unlink_fragmented)
+CASE(prep_basic, op_mknod)
+CASE(prep_hardlink, op_unlink_one_of_two_links)
+CASE(prep_basic, op_zero_range_aligned)
+CASE(prep_basic, op_zero_range_unaligned_extend)
+CASE(prep_fragmented, op_truncate_fragmented)
+CASE(prep_basic, op_copy_file_range)
+CASE(prep_basic, op_setxattr_dir)
 
 int main(void)
 {
@@ -456,6 +503,13 @@ int main(void)
 	    cmocka_unit_test(test_crash_op_create_new_dir_block),
 	    cmocka_unit_test(test_crash_op_fill_fragment_hole),
 	    cmocka_unit_test(test_crash_op_unlink_fragmented),
+	    cmocka_unit_test(test_crash_op_mknod),
+	    cmocka_unit_test(test_crash_op_unlink_one_of_two_links),
+	    cmocka_unit_test(test_crash_op_zero_range_aligned),
+	    cmocka_unit_test(test_crash_op_zero_range_unaligned_extend),
+	    cmocka_unit_test(test_crash_op_truncate_fragmented),
+	    cmocka_unit_test(test_crash_op_copy_file_range),
+	    cmocka_unit_test(test_crash_op_setxattr_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
