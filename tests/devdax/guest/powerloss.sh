@@ -2,9 +2,10 @@
 # qemu (SIGKILL: the NVDIMM keeps what reached it, the rest is lost) while
 # plwork runs, then boots again on the same NVDIMM.
 #
-#   DEVDAX_STAGE=format   make the namespace and the file system
-#   DEVDAX_STAGE=crash    recover and verify the earlier rounds, then run
-#                         round DEVDAX_ROUND's workload until killed
+#   DEVDAX_STAGE=crash    round 1: make the namespace and the file system;
+#                         later rounds: recover and verify the earlier
+#                         rounds; then run round DEVDAX_ROUND's workload
+#                         until killed
 #   DEVDAX_STAGE=verify   recover and verify every round, then fsck
 #
 # DEVDAX_ACKED lists "round:K" pairs: K is the last operation of that round
@@ -18,8 +19,14 @@ recover() {
 	status=0
 	"$FSCK_PMEMFS" -n -f $DEV >/tmp/fsck-before.log 2>&1 || status=$?
 	note "fsck.pmemfs -n -f before the recovery mount: exit $status ($(tail -n 1 /tmp/fsck-before.log))"
+	: >$DAEMON_LOG
 	mount_pm
-	note "daemon: $(grep -m 1 'mounted' $DAEMON_LOG)"
+	line=$(grep -m 1 'mounted' $DAEMON_LOG || true)
+	note "daemon: $line"
+	case $line in
+	*"(devdax,"*"; not clean;"*) pass "the mount after the power failure saw an unclean devdax file system and recovered" ;;
+	*) fail "the mount after the power failure: expected the daemon to log '(devdax, ...; not clean; ...', got '$line'" ;;
+	esac
 	for pair in $(echo "$DEVDAX_ACKED" | tr ',' ' '); do
 		r=${pair%%:*}
 		k=${pair#*:}
@@ -30,15 +37,16 @@ recover() {
 	timing "recovery checked"
 }
 
-wait_for $DEV || [ "$DEVDAX_STAGE" = format ] || die "$DEV did not come back after the power failure"
 case ${DEVDAX_STAGE:?} in
-format)
-	ensure_devdax 2097152
-	"$MKFS_PMEMFS" $DEV >/tmp/mkfs.log 2>&1 || die "mkfs.pmemfs $DEV: $(cat /tmp/mkfs.log)"
-	pass "mkfs.pmemfs $DEV"
-	;;
 crash)
-	[ -z "$DEVDAX_ACKED" ] || recover
+	if [ "$DEVDAX_ROUND" = 1 ]; then
+		ensure_devdax 2097152
+		"$MKFS_PMEMFS" $DEV >/tmp/mkfs.log 2>&1 || die "mkfs.pmemfs $DEV: $(cat /tmp/mkfs.log)"
+		pass "mkfs.pmemfs $DEV"
+	else
+		wait_for $DEV || die "$DEV did not come back after the power failure"
+		recover
+	fi
 	[ "$FAILS" -eq 0 ] || finish
 	mount_pm
 	timing "round $DEVDAX_ROUND workload starts"
@@ -48,6 +56,7 @@ crash)
 	die "plwork run returned before the power failure"
 	;;
 verify)
+	wait_for $DEV || die "$DEV did not come back after the power failure"
 	recover
 	;;
 *)

@@ -12,7 +12,11 @@ else
 fi
 grep -E 'alignment|size ' /tmp/mkfs.log | sed 's/^/NOTE: mkfs: /'
 mount_pm
-pass "pmemfs-fuse mounted $DEV"
+line=$(grep -m 1 'mounted' $DAEMON_LOG || true)
+case $line in
+*"(devdax,"*"; clean;"*) pass "pmemfs-fuse mounted $DEV as devdax, clean" ;;
+*) fail "pmemfs-fuse $DEV: expected the log line '... (devdax, ...; clean; ...', got '$line'" ;;
+esac
 timing "mounted"
 
 files=$(find /pm/tree -type f | wc -l)
