@@ -12,8 +12,8 @@
  * status is the number of failures.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@
 static int failures;
 
 static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void check(int ok, const char *what, const char *fmt, ...)
 {
@@ -112,8 +112,10 @@ static int read_pattern(const char *addr, size_t len, size_t align, uint64_t see
 	for (p = 0; p < PROBES; p++) {
 		for (size_t i = 0; i < REC; i++) {
 			if ((uint8_t)addr[off[p] + i] != pattern(seed, off[p], i)) {
-				printf("NOTE: byte %zu of the record at offset %zu: expected 0x%02x, got 0x%02x\n",
-				       i, off[p], pattern(seed, off[p], i), (uint8_t)addr[off[p] + i]);
+				printf("NOTE: byte %zu of the record at offset %zu: expected "
+				       "0x%02x, got 0x%02x\n",
+				       i, off[p], pattern(seed, off[p], i),
+				       (uint8_t)addr[off[p] + i]);
 				bad++;
 				break;
 			}
@@ -128,8 +130,8 @@ static int cmd_map(const char *dev, size_t align, size_t size, uint64_t seed)
 	int is_pmem = -1, bad;
 	char *addr = map_device(dev, &len, &is_pmem);
 
-	printf("NOTE: pmem_map_file(%s) = %p, mapped_len %zu, is_pmem %d\n", dev, (void *)addr,
-	       len, is_pmem);
+	printf("NOTE: pmem_map_file(%s) = %p, mapped_len %zu, is_pmem %d\n", dev, (void *)addr, len,
+	       is_pmem);
 	check(len == size, "mapped_len is the device size", "expected %zu, got %zu", size, len);
 	check((uintptr_t)addr % align == 0, "mapping address is aligned to the namespace alignment",
 	      "expected a multiple of %zu, got %p (remainder %zu)", align, (void *)addr,
@@ -144,8 +146,8 @@ static int cmd_map(const char *dev, size_t align, size_t size, uint64_t seed)
 
 	write_pattern(addr, len, align, seed);
 	bad = read_pattern(addr, len, align, seed);
-	check(bad == 0, "pattern reads back through the same mapping", "expected 0 bad records, got %d",
-	      bad);
+	check(bad == 0, "pattern reads back through the same mapping",
+	      "expected 0 bad records, got %d", bad);
 	check(pmem_unmap(addr, len) == 0, "pmem_unmap", "expected 0, got -1 (%s)", strerror(errno));
 
 	/* A second, independent mapping sees what the first persisted. */

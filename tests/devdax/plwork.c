@@ -33,12 +33,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define SLOTS 24	    /* file names; half of them in the subdirectory "d" */
+#define SLOTS 24	      /* file names; half of them in the subdirectory "d" */
 #define MAX_CHUNK (192 << 10) /* bytes one operation writes, at most */
 
 enum op_type { OP_CREATE, OP_REPLACE, OP_APPEND, OP_REWRITE, OP_UNLINK, OP_RENAME };
-static const char *const op_names[] = { "create", "replace", "append", "rewrite", "unlink",
-					"rename" };
+static const char *const op_names[] = {"create",  "replace", "append",
+				       "rewrite", "unlink",  "rename"};
 
 struct file_state {
 	bool exists;
@@ -48,8 +48,8 @@ struct file_state {
 
 struct op {
 	enum op_type type;
-	int slot, to;	/* to: the rename target */
-	uint64_t len;	/* bytes written */
+	int slot, to; /* to: the rename target */
+	uint64_t len; /* bytes written */
 };
 
 static uint64_t rng;
@@ -111,7 +111,7 @@ static int random_slot(bool exists)
 /* Chooses operation k from the model alone; the caller then applies it. */
 static struct op choose(void)
 {
-	struct op op = { .to = -1 };
+	struct op op = {.to = -1};
 
 	for (;;) {
 		uint64_t r = next_rand() % 100;
@@ -305,7 +305,7 @@ static int cmd_run(const char *dir, uint64_t max_ops)
 static struct file_state observe(int dirfd, int slot, uint64_t prefix, uint64_t *prefix_hash,
 				 uint8_t *buf)
 {
-	struct file_state s = { .hash = FNV_OFFSET };
+	struct file_state s = {.hash = FNV_OFFSET};
 	char path[32];
 	struct stat st;
 	uint64_t pos = 0;
@@ -331,14 +331,16 @@ static struct file_state observe(int dirfd, int slot, uint64_t prefix, uint64_t 
 		if (n == 0)
 			break;
 		if (pos < prefix)
-			*prefix_hash = fnv(*prefix_hash, buf,
-					   (size_t)(prefix - pos < (uint64_t)n ? prefix - pos : (uint64_t)n));
+			*prefix_hash =
+			    fnv(*prefix_hash, buf,
+				(size_t)(prefix - pos < (uint64_t)n ? prefix - pos : (uint64_t)n));
 		s.hash = fnv(s.hash, buf, (size_t)n);
 		pos += (uint64_t)n;
 	}
 	close(fd);
 	if (pos != s.size)
-		printf("NOTE: %s: read %" PRIu64 " bytes, st_size %" PRIu64 "\n", path, pos, s.size);
+		printf("NOTE: %s: read %" PRIu64 " bytes, st_size %" PRIu64 "\n", path, pos,
+		       s.size);
 	return s;
 }
 
@@ -443,10 +445,13 @@ static int cmd_verify(const char *dir, uint64_t acked)
 	close(dirfd);
 
 	if ((match_before || match_after || torn_ok) && strays == 0) {
-		printf("PASS: %s: the %" PRIu64 " acknowledged operations survived; operation %" PRIu64
+		printf("PASS: %s: the %" PRIu64
+		       " acknowledged operations survived; operation %" PRIu64
 		       " (%s f%02d), in flight, is %s\n",
 		       dir, acked, acked + 1, op_names[next.type], next.slot,
-		       match_before ? "not there" : match_after ? "complete" : "torn (in-place data)");
+		       match_before  ? "not there"
+		       : match_after ? "complete"
+				     : "torn (in-place data)");
 		return 0;
 	}
 	printf("FAIL: %s: expected the state after operation %" PRIu64 " or %" PRIu64

@@ -41,8 +41,9 @@ ensure_packages() {
 	for p in busybox cpio depmod modprobe ndctl daxctl; do
 		command -v "$p" >/dev/null || fail "$p is missing (packages: ${DEVDAX_PKGS[*]})"
 	done
-	[ -x /bin/busybox ] && file_is_static /bin/busybox ||
+	if [ ! -x /bin/busybox ] || ! file_is_static /bin/busybox; then
 		fail "/bin/busybox is not the static busybox (package busybox-static)"
+	fi
 }
 
 # A static executable has no interpreter: ldd says so.

@@ -115,7 +115,7 @@ check_qemu_runs() {
 # boot_until_kill PATTERN COUNT DELAY VAR=VALUE...: boots, waits until the
 # console has COUNT lines matching PATTERN, waits DELAY seconds more, then
 # SIGKILLs qemu: a power failure of the whole machine.  Fails if the guest
-# powers off first.  Sets KILL_SEEN to the matching line count at the kill.
+# powers off first.
 boot_until_kill() {
 	local pattern=$1 count=$2 delay=$3 pid n
 	shift 3
@@ -135,6 +135,5 @@ boot_until_kill() {
 	kill -KILL "$pid"
 	wait "$QEMU_PID" 2>/dev/null || true
 	QEMU_PID=
-	KILL_SEEN=$(grep -a -c "$pattern" "$BOOT_LOG" || true)
 	note "boot $BOOT_N killed after $((SECONDS - BOOT_START))s"
 }

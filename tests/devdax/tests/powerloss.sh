@@ -17,7 +17,7 @@ last_ack() {
 }
 
 run_test() {
-	local seed=${PMEMFS_DEVDAX_SEED:-1} acked= r k
+	local seed=${PMEMFS_DEVDAX_SEED:-1} acked='' r k
 	check_qemu_runs
 	for r in 1 2 3; do
 		boot_until_kill '^PL ACK ' "${KILL_AFTER_ACKS[r - 1]}" "${KILL_DELAYS[r - 1]}" \
