@@ -27,8 +27,10 @@ const char *pmfs_device_strerror(int err)
 	case -EBUSY:
 		return "device is in use (mounted?)";
 	case -ENODEV:
-		return "not a devdax namespace (an fsdax /dev/pmemN block device needs "
+		return "a block device, not a devdax namespace (an fsdax /dev/pmemN needs "
 		       "'ndctl create-namespace -f -e NAMESPACE -m devdax')";
+	case -EMEDIUMTYPE:
+		return "a character device that is not a devdax namespace";
 	case -ENOTBLK:
 		return "neither a regular file nor a devdax character device";
 	default:
@@ -176,7 +178,7 @@ static int devdax_info(const struct stat *st, struct pmfs_device_info *info)
 	if (!m.hit) {
 		memset(&m.found, 0, sizeof(m.found));
 		if (!daxctl_lookup(m.major, m.minor, &m.found))
-			return -ENODEV;
+			return -EMEDIUMTYPE;
 	}
 	info->is_devdax = true;
 	info->size = m.found.size;

@@ -34,7 +34,8 @@ struct pmfs_mkfs_result {
 /*
  * Formats 'path'.  Returns 0, or a negative errno with res->msg set:
  * -EEXIST (holds a pmemfs and !force), -ENOSPC (too small), -EBUSY (in use),
- * -ENODEV (not devdax), -EINVAL (bad option).
+ * -ENODEV (block device, e.g. fsdax), -EMEDIUMTYPE (character device that
+ * is not devdax), -EINVAL (bad option).
  */
 int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_mkfs_result *res);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -266,6 +267,35 @@ static void read_only_mount_writes_nothing(void **state)
 	unlink(path);
 }
 
+/* Only regular files and devdax character devices are accepted; nothing
+ * is opened for writing on the refused ones. */
+static void device_open_refuses_what_is_not_devdax(void **state)
+{
+	struct pmfs_device_info info;
+	const char *blockdevs[] = {"/dev/loop0", "/dev/loop7", "/dev/vda", "/dev/zram0",
+				   "/dev/sda"};
+	struct stat st;
+	int fd, err;
+
+	(void)state;
+	err = pmfs_device_open("/dev/null", false, &fd, &info);
+	if (err != -EMEDIUMTYPE)
+		fail_msg("/dev/null: expected -EMEDIUMTYPE, got %d", err);
+	assert_non_null(strstr(pmfs_device_strerror(err), "not a devdax"));
+	assert_int_equal(pmfs_device_open("/dev/shm", false, &fd, &info), -ENOTBLK);
+	assert_int_equal(pmfs_device_open("/dev/shm/does-not-exist", false, &fd, &info), -ENOENT);
+	for (size_t i = 0; i < sizeof(blockdevs) / sizeof(blockdevs[0]); i++) {
+		if (stat(blockdevs[i], &st) != 0 || !S_ISBLK(st.st_mode))
+			continue;
+		err = pmfs_device_open(blockdevs[i], false, &fd, &info);
+		if (err != -ENODEV)
+			fail_msg("%s: expected -ENODEV, got %d", blockdevs[i], err);
+		assert_non_null(strstr(pmfs_device_strerror(err), "fsdax"));
+		return;
+	}
+	skip(); /* no block device on this machine */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +311,7 @@ int main(void)
 	    cmocka_unit_test(mount_refuses_bad_geometry),
 	    cmocka_unit_test(statfs_reports_free_space),
 	    cmocka_unit_test(read_only_mount_writes_nothing),
+	    cmocka_unit_test(device_open_refuses_what_is_not_devdax),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
