@@ -496,21 +496,23 @@ static void copy_kept(struct pmfs *fs, uint64_t blk_start, uint64_t old_pblk, ui
 }
 
 /*
- * ZERO_RANGE as one tx when it fits: every block touching [s, e) is
- * replaced by a new block (zeros, plus the old bytes outside [s, e) at the
- * edges), holes included, and the size change rides along.  The old blocks
- * stay intact until the commit (a freed block is reusable only after it),
- * so a crash shows the old range or the new one.  Returns 1 when done, 0
- * when it does not fit one tx (nothing changed), or a negative errno.
+ * ZERO_RANGE or PUNCH_HOLE as one tx when it fits.  Every block touching
+ * [s, e) is unmapped; ZERO_RANGE maps new zeroed blocks over the whole
+ * range (holes included), PUNCH_HOLE only over mapped partial edge blocks;
+ * an edge block gets the old bytes outside [s, e) copied in.  The size
+ * change of ZERO_RANGE rides along.  The old blocks stay intact until the
+ * commit (a freed block is reusable only after it), so a crash shows the
+ * old range or the new one.  Returns 1 when done, 0 when it does not fit
+ * one tx (nothing changed), or a negative errno.
  */
-static int zero_range_atomic(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e,
-			     bool keep)
+static int replace_range_atomic(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e,
+				bool keep, bool punch)
 {
 	uint64_t b0 = s / BS, b1 = div_up(e, BS), left, lblk = b0, run, head = 0, tail = 0, np;
 	struct pmfs_tx *tx = pmfs_tx_begin(fs);
 	struct pmfs_extmap *m;
 	struct pmfs_inode si;
-	bool any = false;
+	bool any = false, incomplete = false;
 	int err, nospc = 0;
 
 	pmfs_inode_stage(fs, node->ino, &si);
@@ -522,9 +524,23 @@ static int zero_range_atomic(struct pmfs *fs, struct pmfs_node *node, uint64_t s
 	if (e % BS && !pmfs_extmap_lookup(m, b1 - 1, &tail, &run))
 		tail = 0;
 	err = pmfs_extmap_unmap(fs, tx, m, &si, b0, b1, &left);
-	if (!err && left == b0)
+	if (err || left != b0)
+		goto abort;
+	if (!punch) {
 		err = fill_holes(fs, tx, m, &si, &lblk, b1, &any, &nospc);
-	if (err || left != b0 || lblk < b1)
+	} else {
+		uint64_t hb = b0, tb = b1 - 1;
+		bool tail_needed = tail && !(head && b1 - 1 == b0);
+
+		if (head)
+			err = fill_holes(fs, tx, m, &si, &hb, b0 + 1, &any, &nospc);
+		if (!err && tail_needed)
+			err = fill_holes(fs, tx, m, &si, &tb, b1, &any, &nospc);
+		incomplete = (head && hb == b0) || (tail_needed && tb == b1 - 1);
+	}
+	if (!punch)
+		incomplete = lblk < b1;
+	if (err || incomplete)
 		goto abort; /* includes running out of space: the fallback says so */
 	if (head) {
 		pmfs_extmap_lookup(m, b0, &np, &run);
@@ -603,9 +619,9 @@ static int zero_partial(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uin
 }
 
 /*
- * Punch: the partial blocks at either edge are zeroed in place (like an
- * overwrite: not atomic), fenced, then the whole blocks are unmapped by
- * tx (atomic if one tx holds it).
+ * Punch of a range too big for one tx: the partial blocks at either edge
+ * are zeroed in place (like an overwrite: not atomic), fenced, then the
+ * whole blocks are unmapped by as many txs as needed.
  */
 static int punch_range(struct pmfs *fs, struct pmfs_node *node, uint64_t s, uint64_t e)
 {
@@ -665,11 +681,13 @@ int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t l
 	if (err)
 		goto out;
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
-		err = punch_range(fs, node, s, e);
+		err = replace_range_atomic(fs, node, s, e, true, true);
+		if (err == 0) /* too big for one tx: edges in place, then chunks */
+			err = punch_range(fs, node, s, e);
 		goto out;
 	}
 	if (mode & FALLOC_FL_ZERO_RANGE) {
-		err = zero_range_atomic(fs, node, s, e, mode & keep);
+		err = replace_range_atomic(fs, node, s, e, mode & keep, false);
 		if (err)
 			goto out; /* done (1) or failed */
 		/* too big for one tx: zero what is mapped (edges in place),

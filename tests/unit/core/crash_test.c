@@ -423,6 +423,11 @@ static void op_zero_range_unaligned_extend(struct pmfs *fs)
 {
 	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), FALLOC_FL_ZERO_RANGE, 1000, 30000));
 }
+static void op_punch_unaligned(struct pmfs *fs)
+{
+	expect_ok(pmfs_fallocate(fs, ino_of(fs, "f"), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 1000, 9000));
+}
 static void op_truncate_fragmented(struct pmfs *fs)
 {
 	struct stat st = {.st_size = 8192 * 10 + 100};
@@ -473,6 +478,7 @@ CASE(prep_basic, op_mknod)
 CASE(prep_hardlink, op_unlink_one_of_two_links)
 CASE(prep_basic, op_zero_range_aligned)
 CASE(prep_basic, op_zero_range_unaligned_extend)
+CASE(prep_basic, op_punch_unaligned)
 CASE(prep_fragmented, op_truncate_fragmented)
 CASE(prep_basic, op_copy_file_range)
 CASE(prep_basic, op_setxattr_dir)
@@ -507,6 +513,7 @@ int main(void)
 	    cmocka_unit_test(test_crash_op_unlink_one_of_two_links),
 	    cmocka_unit_test(test_crash_op_zero_range_aligned),
 	    cmocka_unit_test(test_crash_op_zero_range_unaligned_extend),
+	    cmocka_unit_test(test_crash_op_punch_unaligned),
 	    cmocka_unit_test(test_crash_op_truncate_fragmented),
 	    cmocka_unit_test(test_crash_op_copy_file_range),
 	    cmocka_unit_test(test_crash_op_setxattr_dir),
