@@ -73,8 +73,9 @@ int dropin_libpmem_is_ours(char *why, size_t why_len)
 	fclose(maps);
 
 	if (others > 0) {
-		snprintf(why, why_len, "expected only %s mapped, found %s (%d mapping(s) of others)",
-			 expect_real, other, others);
+		snprintf(why, why_len,
+			 "expected only %s mapped, found %s (%d mapping(s) of others)", expect_real,
+			 other, others);
 		return -1;
 	}
 	if (found[0] == '\0') {
@@ -83,6 +84,26 @@ int dropin_libpmem_is_ours(char *why, size_t why_len)
 		return -1;
 	}
 	return 0;
+}
+
+int dropin_mapped_libpmem(char *buf, size_t len)
+{
+	char line[PATH_MAX + 256];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int found = -1;
+
+	if (!maps)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), maps)) {
+		char *path = maps_line_path(line);
+
+		if (path && is_libpmem_path(path)) {
+			snprintf(buf, len, "%s", path);
+			found = 0;
+		}
+	}
+	fclose(maps);
+	return found;
 }
 
 char *dropin_make_temp_dir(void)

@@ -16,6 +16,10 @@
  */
 int dropin_libpmem_is_ours(char *why, size_t why_len);
 
+/* The path of the (first) libpmem.so mapped in this process, from
+ * /proc/self/maps, into buf; 0, or -1 when there is none. */
+int dropin_mapped_libpmem(char *buf, size_t len);
+
 /* A fresh private directory under $TMPDIR (or /tmp); NULL on failure. */
 char *dropin_make_temp_dir(void);
 
