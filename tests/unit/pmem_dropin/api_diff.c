@@ -77,6 +77,15 @@ static void mapping_cases(void)
 		close(fd);
 	map_case("empty file, len 0", "empty", 0, 0);
 	map_case("odd length 5000", "odd", 5000, PMEM_FILE_CREATE);
+	map_case("EXCL without CREATE", "a", 0, PMEM_FILE_EXCL);
+	map_case("SPARSE without CREATE", "a", 0, PMEM_FILE_SPARSE);
+	map_case("CREATE|EXCL|TMPFILE in dir", ".", 4096,
+		 PMEM_FILE_CREATE | PMEM_FILE_EXCL | PMEM_FILE_TMPFILE);
+	map_case("TMPFILE on a file", "a", 4096, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE);
+	map_case("CREATE with len beyond off_t", "huge", (size_t)-1, PMEM_FILE_CREATE);
+	map_case("directory without TMPFILE", ".", 0, 0);
+	map_case("CREATE in absent directory", "nodir/x", 4096, PMEM_FILE_CREATE);
+	map_case("/dev/null", "../../../../../../../../dev/null", 0, 0);
 }
 
 static void bytes_case(const char *label, const unsigned char *p, size_t len)
