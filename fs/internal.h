@@ -94,7 +94,9 @@ int pmfs_super_read(const char *base, uint64_t device_size, struct pmfs_super *o
 
 /* ---- journal.c: redo-log transactions over the journal lanes ------------ */
 struct pmfs_tx;
-/* Takes a free lane (waits if all are busy).  Never fails on a writable fs. */
+/* Takes a free lane (waits if all are busy).  Never fails on a writable fs;
+ * NULL on a read-only one.  A thread never holds two transactions at once
+ * (lanes are finite: waiting for a lane while holding one can deadlock). */
 struct pmfs_tx *pmfs_tx_begin(struct pmfs *fs);
 /* Logs "at commit, copy len bytes of src to pmem_dst".  -E2BIG when the
  * lane has no room; the caller aborts or splits its work into
@@ -104,6 +106,9 @@ int pmfs_tx_set(struct pmfs_tx *tx, void *pmem_dst, const void *src, size_t len)
  * concurrent transactions commute this way). */
 int pmfs_tx_or64(struct pmfs_tx *tx, uint64_t *pmem_word, uint64_t mask);
 int pmfs_tx_andn64(struct pmfs_tx *tx, uint64_t *pmem_word, uint64_t mask);
+/* Bytes of data one more pmfs_tx_set can still carry in this lane (the
+ * record header and padding already deducted).  src of pmfs_tx_set is
+ * copied at the call; later changes to it are not seen. */
 size_t pmfs_tx_room(const struct pmfs_tx *tx);
 /* Runs fn(fs, arg) after the transaction is applied (commit) or dropped
  * (abort, with aborted = true); used to publish or roll back DRAM state. */
@@ -130,6 +135,9 @@ void pmfs_journal_fini(struct pmfs *fs);
  * bitmap change is logged in tx; the DRAM reservation is rolled back if tx
  * aborts.  Returns -ENOSPC when no run of min blocks exists.
  */
+/* want is cut to what the lane's room can log (-E2BIG below min).  After
+ * any error of pmfs_balloc/pmfs_bfree/pmfs_ialloc/pmfs_ifree the caller
+ * aborts tx (or commits nothing it depends on): records may be half logged. */
 int pmfs_balloc(struct pmfs *fs, struct pmfs_tx *tx, uint64_t goal, uint64_t want, uint64_t min,
 		uint64_t align, uint64_t *pblk, uint64_t *got);
 /* Logs the free; the blocks return to the DRAM free space after commit. */
