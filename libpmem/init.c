@@ -190,11 +190,20 @@ static pmem_flush_fn flush_kind_fn(enum pmem_flush_kind kind)
 	return flush_empty;
 }
 
-static void init_once(void)
+/* Resets what choose_memops() and the threshold may leave untouched. */
+static void reset_copy_choice(void)
+{
+	Pmem_funcs.memmove = pmem_memmove_generic;
+	Pmem_funcs.memset = pmem_memset_generic;
+	Pmem_funcs.memcpy_name = "generic";
+	Pmem_funcs.movnt_threshold = MOVNT_THRESHOLD_DEFAULT;
+}
+
+void pmem_dispatch_select(void)
 {
 	struct pmem_cpu_features cpu;
 
-	pmem_log_init();
+	reset_copy_choice();
 	pmem_cpu_detect(&cpu);
 	pmem_log(3, "cpu: clflush %d clflushopt %d clwb %d sse2 %d avx2 %d avx512f %d", cpu.clflush,
 		 cpu.clflushopt, cpu.clwb, cpu.sse2, cpu.avx2, cpu.avx512f);
@@ -234,6 +243,12 @@ static void init_once(void)
 	pmem_log(3, "using %s flush, %s copies, movnt threshold %zu, drain %s",
 		 Pmem_funcs.flush_name, Pmem_funcs.memcpy_name, Pmem_funcs.movnt_threshold,
 		 Pmem_funcs.drain_fences ? "sfence" : "empty");
+}
+
+static void init_once(void)
+{
+	pmem_log_init();
+	pmem_dispatch_select();
 }
 
 void pmem_init(void)

@@ -59,6 +59,10 @@ struct pmem_funcs {
 };
 extern struct pmem_funcs Pmem_funcs;
 void pmem_init(void); /* idempotent; run by a constructor */
+/* Fills Pmem_funcs from CPUID, the environment and the nd regions.  Run
+ * once by pmem_init(); unit tests that link libpmem's objects call it again
+ * after changing the environment or the sysfs root (not thread-safe). */
+void pmem_dispatch_select(void);
 
 /* ---- sysfs.c: where sysfs is (a fake tree in unit tests) ---------------- */
 /* Builds "<sysfs root><rel>" into buf; -1 (ENAMETOOLONG) if it does not fit. */
