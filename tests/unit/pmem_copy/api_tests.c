@@ -126,13 +126,19 @@ static void test_errormsg_is_per_thread(void **state)
 }
 
 /* The log of this process: PMEM_LOG_FILE with our pid appended. */
-static char *read_log(void)
+static const char *log_path(void)
 {
+	static char path[4096];
 	const char *base = getenv("PMEM_LOG_FILE");
 	if (base == NULL)
 		fail_msg("PMEM_LOG_FILE is not set: meson should set it for this test");
-	char path[4096];
 	snprintf(path, sizeof(path), "%s%d", base, (int)getpid());
+	return path;
+}
+
+static char *read_log(void)
+{
+	const char *path = log_path();
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		fail_msg("expected a log file at %s (PMEM_LOG_FILE + pid), found none", path);
@@ -159,6 +165,7 @@ static void test_log_file_records_chosen_paths_and_errors(void **state)
 	text = read_log();
 	if (strstr(text, "<libpmem>: <1> invalid flags 0x100000") == NULL)
 		fail_msg("log: expected the invalid-flags error at level 1, found:\n%s", text);
+	unlink(log_path());
 }
 
 int main(void)
