@@ -5,11 +5,13 @@
  * counts and pins of calls in progress) and the hand-off to orphan.c when
  * the last reference to an unlinked inode goes away.
  *
- * Unreferenced nodes of directories stay cached: their index is what makes
- * lookups O(1) and costs a scan to rebuild (no shrinker yet: memory grows
- * with the number of directories touched).  Unreferenced nodes of other
- * inodes are dropped at once, so the table holds about as many nodes as
- * the kernel holds inodes.
+ * Unreferenced nodes of directories stay cached, up to ICACHE_DIR_KEEP of
+ * them: their index is what makes lookups O(1) and costs a scan to
+ * rebuild.  Past that budget an unreferenced directory node is dropped
+ * when its last reference goes (no LRU: the budget bounds memory, it does
+ * not pick the best victims).  Unreferenced nodes of other inodes are
+ * dropped at once, so the table holds about as many of them as the kernel
+ * holds inodes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "persist.h"
 
 #define ICACHE_BUCKETS 16384u
+#define ICACHE_DIR_KEEP 65536u
 
 struct icache_bucket {
 	pthread_mutex_t lock;
@@ -30,6 +33,7 @@ struct icache_bucket {
 struct pmfs_icache {
 	struct icache_bucket bucket[ICACHE_BUCKETS];
 	pthread_mutex_t rename_mutex;
+	uint64_t dir_nodes; /* atomic: directory nodes in the table */
 };
 
 pthread_mutex_t *pmfs_rename_mutex(struct pmfs *fs)
@@ -57,8 +61,10 @@ int pmfs_icache_init(struct pmfs *fs)
 	return 0;
 }
 
-static void node_destroy(struct pmfs_node *n)
+static void node_destroy(struct pmfs *fs, struct pmfs_node *n)
 {
+	if (n->is_dir)
+		__atomic_fetch_sub(&fs->icache->dir_nodes, 1, __ATOMIC_RELAXED);
 	pmfs_node_drop_caches(n);
 	pthread_rwlock_destroy(&n->lock);
 	pthread_mutex_destroy(&n->build_lock);
@@ -77,7 +83,7 @@ void pmfs_icache_fini(struct pmfs *fs)
 		while (n) {
 			struct pmfs_node *next = n->hash_next;
 
-			node_destroy(n);
+			node_destroy(fs, n);
 			n = next;
 		}
 		pthread_mutex_destroy(&c->bucket[i].lock);
@@ -123,6 +129,9 @@ int pmfs_iget(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_node **out)
 	}
 	n->ino = ino;
 	n->pins = 1;
+	n->is_dir = S_ISDIR(pmfs_inode_get(fs, ino)->mode);
+	if (n->is_dir)
+		__atomic_fetch_add(&fs->icache->dir_nodes, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_init(&n->lock, NULL);
 	pthread_mutex_init(&n->build_lock, NULL);
 	n->hash_next = b->head;
@@ -158,10 +167,12 @@ static int release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs_
 	bool unused = node->pins == 0 && node->lookups == 0 && !node->dying;
 	bool free_inode = unused && di->nlink == 0;
 
-	if (unused && !free_inode && !S_ISDIR(di->mode)) {
+	if (unused && !free_inode &&
+	    (!node->is_dir ||
+	     __atomic_load_n(&fs->icache->dir_nodes, __ATOMIC_RELAXED) > ICACHE_DIR_KEEP)) {
 		unhash(b, node);
 		pthread_mutex_unlock(&b->lock);
-		node_destroy(node);
+		node_destroy(fs, node);
 		return 0;
 	}
 	if (!free_inode) {
@@ -180,7 +191,7 @@ static int release_locked(struct pmfs *fs, struct icache_bucket *b, struct pmfs_
 	pthread_mutex_lock(&b->lock);
 	unhash(b, node);
 	pthread_mutex_unlock(&b->lock);
-	node_destroy(node);
+	node_destroy(fs, node);
 	return err;
 }
 
