@@ -42,6 +42,7 @@ struct pmfs_node {
 	uint64_t lookups;		/* FUSE lookup count; under the bucket lock */
 	uint32_t pins;			/* refs of calls in progress; under the bucket lock */
 	bool dying;			/* being freed; iget skips it */
+	bool is_dir;			/* counted in the directory budget */
 	pthread_rwlock_t lock;		/* protects the inode and the indexes below */
 	pthread_mutex_t build_lock;	/* lazy builds under a read lock */
 	struct pmfs_extmap *extmap;	/* NULL until first use */
