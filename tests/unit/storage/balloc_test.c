@@ -322,6 +322,95 @@ static void two_threads_allocate_disjoint_runs(void **state)
 	assert_int_equal(pmfs_unmount(fs), 0);
 }
 
+/* ---- random alloc/free from two threads ---------------------------------- */
+
+#define RUNS_PER_THREAD 64
+#define OPS_PER_THREAD 3000
+
+struct churn {
+	struct pmfs *fs;
+	unsigned seed;
+	uint64_t start[RUNS_PER_THREAD], len[RUNS_PER_THREAD];
+};
+
+static void *churn_worker(void *arg)
+{
+	struct churn *c = arg;
+	static const uint64_t aligns[] = {1, 1, 8, 512};
+
+	for (int op = 0; op < OPS_PER_THREAD; op++) {
+		int slot = rand_r(&c->seed) % RUNS_PER_THREAD;
+
+		if (c->len[slot] == 0) {
+			uint64_t want = 1 + (uint64_t)rand_r(&c->seed) % 700;
+			uint64_t align = aligns[rand_r(&c->seed) % 4];
+			uint64_t pblk, got;
+
+			if (alloc_one(c->fs, 0, want, 1, align, &pblk, &got) == 0) {
+				if (pblk % align != 0)
+					fail_msg("run at %llu is not aligned to %llu",
+						 (unsigned long long)pblk,
+						 (unsigned long long)align);
+				c->start[slot] = pblk;
+				c->len[slot] = got;
+			}
+		} else {
+			/* Free the tail part, sometimes all of it. */
+			uint64_t keep = (uint64_t)rand_r(&c->seed) % c->len[slot];
+
+			free_one(c->fs, c->start[slot] + keep, c->len[slot] - keep);
+			c->len[slot] = keep;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t pmem_used_data_blocks(struct pmfs *fs)
+{
+	uint64_t used = 0;
+
+	for (uint64_t b = fs->sb->data_start; b < fs->sb->total_blocks - 1; b++)
+		used += pmem_bit(fs, b);
+	return used;
+}
+
+static void random_churn_keeps_bitmap_and_counts_consistent(void **state)
+{
+	static struct churn c[2];
+	struct pmfs *fs;
+	pthread_t th[2];
+	uint64_t data_blocks, live = 0, free_now;
+
+	(void)state;
+	assert_int_equal(test_mount(path, false, &fs, NULL), 0);
+	data_blocks = fs->sb->total_blocks - 1 - fs->sb->data_start;
+	for (int i = 0; i < 2; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].fs = fs;
+		c[i].seed = 1000u + (unsigned)i;
+		pthread_create(&th[i], NULL, churn_worker, &c[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < RUNS_PER_THREAD; k++) {
+			live += c[i].len[k];
+			for (uint64_t b = c[i].start[k]; b < c[i].start[k] + c[i].len[k]; b++)
+				assert_true(pmem_bit(fs, b));
+		}
+	}
+	free_now = pmfs_free_blocks(fs);
+	if (free_now != data_blocks - live || pmem_used_data_blocks(fs) != live)
+		fail_msg("expected %llu live blocks: free count says %llu, bitmap says %llu",
+			 (unsigned long long)live, (unsigned long long)(data_blocks - free_now),
+			 (unsigned long long)pmem_used_data_blocks(fs));
+	assert_int_equal(pmfs_unmount(fs), 0);
+	/* The DRAM state rebuilt from the bitmap agrees. */
+	assert_int_equal(test_mount(path, false, &fs, NULL), 0);
+	assert_int_equal(pmfs_free_blocks(fs), free_now);
+	assert_int_equal(pmfs_unmount(fs), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +426,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(freeing_free_blocks_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(allocation_survives_remount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(two_threads_allocate_disjoint_runs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(random_churn_keeps_bitmap_and_counts_consistent, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
