@@ -220,8 +220,10 @@ run() { # a command of a workload, killed if it hangs
 	timeout -k 5 "$wl_timeout" "$@"
 }
 
-drop_caches() {
-	sync
+drop_caches() { # mountpoint: writes its dirty pages back, drops clean ones
+	# syncfs of this mount only: a global sync would wait for the disks
+	# of whatever else runs on the machine
+	sync -f "$1"
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
@@ -280,7 +282,7 @@ wl_seqwrite() {
 wl_seqread() {
 	local m=$2 j=$work/fio.json
 	have_seq_file "$m/seq" || return 1
-	drop_caches
+	drop_caches "$m"
 	fio_job "$j" --name=seqread --filename="$m/seq" --rw=read --bs=1M \
 		--size="${seq_mib}M" || return 1
 	echo "seqread $(fio_get "$j" read bw_bytes)"
@@ -289,7 +291,7 @@ wl_seqread() {
 wl_randread() {
 	local m=$2 j=$work/fio.json
 	have_seq_file "$m/seq" || return 1
-	drop_caches
+	drop_caches "$m"
 	fio_job "$j" --name=randread --filename="$m/seq" --rw=randread --bs=4k \
 		--size="${seq_mib}M" --time_based --runtime="$runtime" || return 1
 	echo "randread $(fio_get "$j" read iops)"
@@ -335,7 +337,7 @@ wl_tar() {
 	t0=$(now)
 	run tar -C "$m/tarx" -xf "$tmp/include.tar" || return 1
 	echo "tarx $(elapsed "$t0")"
-	drop_caches
+	drop_caches "$m"
 	t0=$(now)
 	# into a file, not /dev/null, which GNU tar would not even read for
 	run tar -C "$m/tarx" -cf "$tmp/out.tar" include || return 1
