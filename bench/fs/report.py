@@ -119,10 +119,13 @@ def main():
         if x is None and not all(c in vals or c in fails for c in cells):
             continue  # a workload or reference this run left out
         got = f"{x:.2f}x" if x is not None else "n/a"
+        if ref == "null" and x is not None:
+            got = f"{x * 100:.0f}% of R0"
         verdict = "PASS" if x is not None and x >= least else "MISS"
         if x is None:
             verdict = "FAILED"
-        print(f"  {what:<28} >= {least:<4}x  measured {got:>8}  {verdict}")
+        want = f"{least * 100:.0f}% of R0" if ref == "null" else f"{least}x"
+        print(f"  {what:<28} >= {want:<10}  measured {got:>10}  {verdict}")
 
     if all_fails:
         print("\nfailures:")
