@@ -419,6 +419,20 @@ static void check_inode(struct fsck *f, uint64_t ino)
 			clear_inode(f, ino);
 		return;
 	}
+	if (S_ISLNK(in->mode) && !is_inline_symlink(in)) {
+		uint64_t first = 0;
+		struct dir_map m = {.pblk = &first, .nblocks = 1};
+
+		walk_extents(f, in, map_dir_block, &m, why, sizeof(why));
+		if (first == 0) {
+			if (problem(f, true, ino,
+				    "symlink of length %llu has no target block; "
+				    "inode freed",
+				    (unsigned long long)in->size))
+				clear_inode(f, ino);
+			return;
+		}
+	}
 	if ((S_ISCHR(in->mode) || S_ISBLK(in->mode) || S_ISFIFO(in->mode) || S_ISSOCK(in->mode)) &&
 	    (in->ext_count != 0 || in->ext_overflow != 0)) {
 		if (problem(f, true, ino, "special file with data blocks; inode freed"))

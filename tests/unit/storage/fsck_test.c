@@ -368,6 +368,31 @@ static void fsck_frees_inode_with_extent_outside_device(void **state)
 	expect_fixable("outside the data area");
 }
 
+static void fsck_checks_symlinks(void **state)
+{
+	struct raw_image img;
+	struct pmfs_inode *in;
+
+	(void)state;
+	raw_open(path, &img);
+	/* /a/s -> "target" inline: sound. */
+	raw_make_inode(&img, 13, S_IFLNK | 0777, 1, 0);
+	in = raw_inode(&img, 13);
+	in->size = 6;
+	memcpy(in->u.symlink, "target", 6);
+	raw_add_dirent(&img, 2, D + 1, "s", 13);
+	/* /a/long: 200 bytes (not inline), but no block holds the target. */
+	raw_make_inode(&img, 14, S_IFLNK | 0777, 1, 0);
+	raw_inode(&img, 14)->size = 200;
+	raw_add_dirent(&img, 2, D + 1, "long", 14);
+	raw_close(&img);
+	expect_fixable("symlink of length 200 has no target block");
+	raw_open(path, &img);
+	assert_int_equal(raw_inode(&img, 13)->mode, S_IFLNK | 0777);
+	assert_int_equal(raw_inode(&img, 14)->mode, 0);
+	raw_close(&img);
+}
+
 static void fsck_replays_pending_journal(void **state)
 {
 	struct raw_image img;
@@ -493,6 +518,7 @@ int main(void)
 	    T(fsck_frees_unreachable_file),
 	    T(fsck_fixes_blocks_field),
 	    T(fsck_frees_inode_with_extent_outside_device),
+	    T(fsck_checks_symlinks),
 	    T(fsck_replays_pending_journal),
 	    T(fsck_refuses_device_in_use),
 	    T(fsck_survives_random_damage),
