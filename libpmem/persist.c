@@ -19,6 +19,7 @@
 
 #include "libpmem.h"
 #include "pmem_internal.h"
+#include "trace.h" /* persist-trace hooks: empty unless PMEMFS_PERSIST_TRACE */
 
 PMEM_EXPORT int pmem_has_hw_drain(void)
 {
@@ -29,6 +30,7 @@ PMEM_EXPORT int pmem_has_hw_drain(void)
 PMEM_EXPORT void pmem_flush(const void *addr, size_t len)
 {
 	pmem_flush_lines(Pmem_funcs.flush_kind, addr, len);
+	PMEM_TRACE_FLUSH(addr, len);
 }
 
 /* Called inside the library without going through the PLT. */
@@ -36,6 +38,7 @@ static inline void drain(void)
 {
 	if (Pmem_funcs.drain_fences)
 		pmem_sfence();
+	PMEM_TRACE_FENCE();
 }
 
 PMEM_EXPORT void pmem_drain(void)
@@ -46,14 +49,17 @@ PMEM_EXPORT void pmem_drain(void)
 PMEM_EXPORT void pmem_persist(const void *addr, size_t len)
 {
 	pmem_flush_lines(Pmem_funcs.flush_kind, addr, len);
+	PMEM_TRACE_FLUSH(addr, len);
 	drain();
 }
 
 PMEM_EXPORT void pmem_persist_iov(const struct iovec *iov, size_t count)
 {
 	enum pmem_flush_kind kind = Pmem_funcs.flush_kind;
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
 		pmem_flush_lines(kind, iov[i].iov_base, iov[i].iov_len);
+		PMEM_TRACE_FLUSH(iov[i].iov_base, iov[i].iov_len);
+	}
 	drain();
 }
 
@@ -79,6 +85,7 @@ PMEM_EXPORT void *pmem_memmove(void *pmemdest, const void *src, size_t len, unsi
 	if (flags_invalid(flags))
 		return pmemdest;
 	Pmem_funcs.memmove(pmemdest, src, len, flags);
+	PMEM_TRACE_STORE(pmemdest, len, flags);
 	drain_unless(flags);
 	return pmemdest;
 }
@@ -89,6 +96,7 @@ PMEM_EXPORT void *pmem_memcpy(void *pmemdest, const void *src, size_t len, unsig
 	if (flags_invalid(flags))
 		return pmemdest;
 	Pmem_funcs.memmove(pmemdest, src, len, flags);
+	PMEM_TRACE_STORE(pmemdest, len, flags);
 	drain_unless(flags);
 	return pmemdest;
 }
@@ -98,28 +106,36 @@ PMEM_EXPORT void *pmem_memset(void *pmemdest, int c, size_t len, unsigned flags)
 	if (flags_invalid(flags))
 		return pmemdest;
 	Pmem_funcs.memset(pmemdest, c, len, flags);
+	PMEM_TRACE_STORE(pmemdest, len, flags);
 	drain_unless(flags);
 	return pmemdest;
 }
 
 PMEM_EXPORT void *pmem_memmove_nodrain(void *pmemdest, const void *src, size_t len)
 {
-	return Pmem_funcs.memmove(pmemdest, src, len, 0);
+	Pmem_funcs.memmove(pmemdest, src, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
+	return pmemdest;
 }
 
 PMEM_EXPORT void *pmem_memcpy_nodrain(void *pmemdest, const void *src, size_t len)
 {
-	return Pmem_funcs.memmove(pmemdest, src, len, 0);
+	Pmem_funcs.memmove(pmemdest, src, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
+	return pmemdest;
 }
 
 PMEM_EXPORT void *pmem_memset_nodrain(void *pmemdest, int c, size_t len)
 {
-	return Pmem_funcs.memset(pmemdest, c, len, 0);
+	Pmem_funcs.memset(pmemdest, c, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
+	return pmemdest;
 }
 
 PMEM_EXPORT void *pmem_memmove_persist(void *pmemdest, const void *src, size_t len)
 {
 	Pmem_funcs.memmove(pmemdest, src, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
 	drain();
 	return pmemdest;
 }
@@ -127,6 +143,7 @@ PMEM_EXPORT void *pmem_memmove_persist(void *pmemdest, const void *src, size_t l
 PMEM_EXPORT void *pmem_memcpy_persist(void *pmemdest, const void *src, size_t len)
 {
 	Pmem_funcs.memmove(pmemdest, src, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
 	drain();
 	return pmemdest;
 }
@@ -134,6 +151,7 @@ PMEM_EXPORT void *pmem_memcpy_persist(void *pmemdest, const void *src, size_t le
 PMEM_EXPORT void *pmem_memset_persist(void *pmemdest, int c, size_t len)
 {
 	Pmem_funcs.memset(pmemdest, c, len, 0);
+	PMEM_TRACE_STORE(pmemdest, len, 0);
 	drain();
 	return pmemdest;
 }
