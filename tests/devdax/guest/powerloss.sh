@@ -49,6 +49,9 @@ crash)
 	fi
 	[ "$FAILS" -eq 0 ] || finish
 	mount_pm
+	# plwork's acknowledgements wait for the serial line (tcdrain): a
+	# console that is not a tty would let the guest run ahead of the host.
+	[ -t 1 ] || die "stdout is not the serial console tty"
 	timing "round $DEVDAX_ROUND workload starts"
 	# Runs until the host kills the machine; returning is a failure.
 	"$PLWORK" run $MNT/r$DEVDAX_ROUND $((DEVDAX_SEED * 1000 + DEVDAX_ROUND)) ||

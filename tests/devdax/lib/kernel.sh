@@ -37,7 +37,7 @@ ensure_kernel() {
 	fi
 	if [ -z "$pkg" ]; then
 		# Offline with no apt lists: the newest kernel already cached.
-		pkg=$(ls -d "$CACHE"/linux-image-*/ 2>/dev/null | sort -V | tail -n 1 || true)
+		pkg=$(ls -d "$CACHE"/linux-image-*/ 2>/dev/null | grep -v "\.tmp/$" | sort -V | tail -n 1 || true)
 		pkg=$(basename "${pkg:-none}")
 		[ -d "$CACHE/$pkg/root/boot" ] ||
 			fail "apt-cache depends linux-image-cloud-amd64 names no kernel and none is cached in $CACHE"

@@ -13,6 +13,7 @@ NV_IMG=
 NV_SIZE=1G
 PERSIST=
 QEMU_PID=
+TAIL_PID=
 BOOT_N=0
 
 # qemu_cmd INITRD: sets QEMU_CMD.
@@ -43,7 +44,8 @@ start_qemu() {
 	QEMU_PID=$!
 	if [ "$CONSOLE" = 1 ]; then
 		echo "--- boot $BOOT_N: $* (console: $BOOT_LOG) ---"
-		tail -n +1 -f --pid="$QEMU_PID" "$BOOT_LOG" | tr -d '\r' &
+		tail -n +1 -f --pid="$QEMU_PID" -s 0.2 "$BOOT_LOG" | tr -d '\r' &
+		TAIL_PID=$!
 	fi
 }
 
@@ -59,6 +61,8 @@ kill_qemu() {
 	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
 	wait "$QEMU_PID" 2>/dev/null || true
 	QEMU_PID=
+	[ -z "$TAIL_PID" ] || wait "$TAIL_PID" 2>/dev/null || true
+	TAIL_PID=
 }
 
 # wait_qemu: waits for the guest to power off; sets GUEST_RC from the
@@ -67,7 +71,9 @@ wait_qemu() {
 	local status=0 line
 	wait "$QEMU_PID" || status=$?
 	QEMU_PID=
-	[ "$CONSOLE" = 1 ] && sleep 0.2
+	# The live console ends with qemu: let it finish before the verdict.
+	[ -z "$TAIL_PID" ] || wait "$TAIL_PID" 2>/dev/null || true
+	TAIL_PID=
 	note "boot $BOOT_N ended after $((SECONDS - BOOT_START))s"
 	line=$(tr -d '\r' <"$BOOT_LOG" | grep -a '^RESULT: rc=[0-9]*$' | tail -n 1 || true)
 	if [ -z "$line" ]; then
@@ -135,5 +141,7 @@ boot_until_kill() {
 	kill -KILL "$pid"
 	wait "$QEMU_PID" 2>/dev/null || true
 	QEMU_PID=
+	[ -z "$TAIL_PID" ] || wait "$TAIL_PID" 2>/dev/null || true
+	TAIL_PID=
 	note "boot $BOOT_N killed after $((SECONDS - BOOT_START))s"
 }
