@@ -151,6 +151,11 @@ static int index_build(struct pmfs *fs, struct pmfs_node *dir, struct pmfs_dirin
 	d->tab = calloc(16, sizeof(*d->tab));
 	d->mask = 15;
 	err = d->tab ? pmfs_extmap_get(fs, dir, &m) : -ENOMEM;
+	/* a directory has no holes: its size is what its extents map */
+	if (!err &&
+	    (di->size % PMFS_BLOCK_SIZE || di->size / PMFS_BLOCK_SIZE > pmfs_extmap_end(m) ||
+	     di->size / PMFS_BLOCK_SIZE >= UINT32_MAX / PMFS_SLOTS_PER_BLOCK))
+		err = -EIO;
 	if (!err)
 		err = grow_blocks(d, (uint32_t)(di->size / PMFS_BLOCK_SIZE));
 	if (err)

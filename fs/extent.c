@@ -71,7 +71,26 @@ static int reserve_nodes(struct pmfs_extmap *m, uint32_t need)
 
 static bool valid_block(const struct pmfs *fs, uint64_t blk)
 {
-	return blk >= fs->sb->data_start && blk < fs->sb->total_blocks;
+	return blk >= fs->sb->data_start && blk < fs->sb->total_blocks - 1;
+}
+
+/* A damaged image must give errors, never wild pointers: every extent is
+ * checked against the data area and its predecessor before use. */
+static bool extents_valid(const struct pmfs *fs, const struct pmfs_extmap *m)
+{
+	uint64_t prev_end = 0;
+
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct pmfs_extent *e = &m->e[i];
+
+		if (e->len == 0 || (i && e->lblk < prev_end) ||
+		    (uint64_t)e->lblk + e->len > PMFS_MAX_FILE_BLOCKS ||
+		    e->pblk < fs->sb->data_start || e->pblk >= fs->sb->total_blocks - 1 ||
+		    e->len > fs->sb->total_blocks - 1 - e->pblk)
+			return false;
+		prev_end = (uint64_t)e->lblk + e->len;
+	}
+	return true;
 }
 
 static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out)
@@ -113,6 +132,10 @@ static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out
 		m->nodes[m->nnodes++] = (struct pmfs_extnode){blk, eb->count};
 		memcpy(m->e + m->n, eb->ext, eb->count * sizeof(struct pmfs_extent));
 		m->n += eb->count;
+	}
+	if (!extents_valid(fs, m)) {
+		err = -EIO;
+		goto fail;
 	}
 	*out = m;
 	return 0;

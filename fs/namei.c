@@ -314,16 +314,31 @@ ssize_t pmfs_readlink(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size)
 	di = pmfs_inode_get(fs, ino);
 	if (!S_ISLNK(di->mode)) {
 		ret = -EINVAL;
+	} else if (di->size > PMFS_SYMLINK_MAX) {
+		ret = -EIO;
 	} else {
 		size_t n = di->size < size ? di->size : size;
 		const char *src = di->u.symlink;
+		struct pmfs_extmap *m;
+		uint64_t pblk, run;
 
-		if (di->size >= PMFS_INLINE_SYMLINK)
-			src = pmfs_block(fs, di->u.ext[0].pblk);
-		memcpy(buf, src, n);
-		if (n < size)
-			buf[n] = '\0';
 		ret = (ssize_t)n;
+		if (di->size >= PMFS_INLINE_SYMLINK) {
+			/* through the (validated) extent map, not raw fields */
+			int err = pmfs_extmap_get(fs, node, &m);
+
+			if (err)
+				ret = err;
+			else if (!pmfs_extmap_lookup(m, 0, &pblk, &run))
+				ret = -EIO;
+			else
+				src = pmfs_block(fs, pblk);
+		}
+		if (ret >= 0) {
+			memcpy(buf, src, n);
+			if (n < size)
+				buf[n] = '\0';
+		}
 	}
 	pmfs_node_unlock(node);
 	pmfs_iput(fs, node);

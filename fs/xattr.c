@@ -148,14 +148,28 @@ fail:
 	return err;
 }
 
-static void load_block(struct pmfs *fs, pmfs_ino_t ino, char *blk)
+/* The inode's xattr block, 0 if none, or -EIO if it points outside the
+ * data area (a damaged image gives errors, not wild reads). */
+static int64_t xattr_block_of(struct pmfs *fs, pmfs_ino_t ino)
 {
 	uint64_t xb = pmfs_inode_get(fs, ino)->xattr_block;
 
+	if (xb && (xb < fs->sb->data_start || xb >= fs->sb->total_blocks - 1))
+		return -EIO;
+	return (int64_t)xb;
+}
+
+static int load_block(struct pmfs *fs, pmfs_ino_t ino, char *blk)
+{
+	int64_t xb = xattr_block_of(fs, ino);
+
+	if (xb < 0)
+		return (int)xb;
 	if (xb)
-		memcpy(blk, pmfs_block(fs, xb), XBS);
+		memcpy(blk, pmfs_block(fs, (uint64_t)xb), XBS);
 	else
 		memset(blk, 0, XBS);
+	return 0;
 }
 
 int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void *value, size_t size,
@@ -194,7 +208,9 @@ int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void 
 		err = -EPERM;
 		goto out;
 	}
-	load_block(fs, ino, blk);
+	err = load_block(fs, ino, blk);
+	if (err)
+		goto out;
 	exists = find_entry(blk, ns, suffix, slen, &e);
 	if (exists && (flags & XATTR_CREATE)) {
 		err = -EEXIST;
@@ -238,7 +254,7 @@ ssize_t pmfs_getxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, void *b
 	size_t slen;
 	uint8_t ns;
 	ssize_t ret;
-	uint64_t xb;
+	int64_t xb;
 	int err = parse_name(name, &ns, &suffix, &slen);
 
 	if (err)
@@ -247,15 +263,18 @@ ssize_t pmfs_getxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, void *b
 	if (err)
 		return err;
 	pmfs_node_rdlock(node);
-	xb = pmfs_inode_get(fs, ino)->xattr_block;
-	if (!xb || !find_entry(pmfs_block(fs, xb), ns, suffix, slen, &e)) {
+	xb = xattr_block_of(fs, ino);
+	if (xb < 0) {
+		ret = xb;
+	} else if (!xb || !find_entry(pmfs_block(fs, (uint64_t)xb), ns, suffix, slen, &e)) {
 		ret = -ENODATA;
 	} else if (size == 0) {
 		ret = e.value_len;
 	} else if (size < e.value_len) {
 		ret = -ERANGE;
 	} else {
-		memcpy(buf, (char *)pmfs_block(fs, xb) + e.off + XHDR + e.name_len, e.value_len);
+		memcpy(buf, (char *)pmfs_block(fs, (uint64_t)xb) + e.off + XHDR + e.name_len,
+		       e.value_len);
 		ret = e.value_len;
 	}
 	pmfs_node_unlock(node);
@@ -269,15 +288,20 @@ ssize_t pmfs_listxattr(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size)
 	size_t need = 0, pos = 0;
 	struct xent e;
 	const char *blk;
-	uint64_t xb;
+	int64_t xb;
 	ssize_t ret;
 	int err = pmfs_iget(fs, ino, &node);
 
 	if (err)
 		return err;
 	pmfs_node_rdlock(node);
-	xb = pmfs_inode_get(fs, ino)->xattr_block;
-	blk = xb ? pmfs_block(fs, xb) : NULL;
+	xb = xattr_block_of(fs, ino);
+	if (xb < 0) {
+		pmfs_node_unlock(node);
+		pmfs_iput(fs, node);
+		return xb;
+	}
+	blk = xb ? pmfs_block(fs, (uint64_t)xb) : NULL;
 	while (blk && next_entry(blk, &pos, &e)) {
 		size_t plen;
 
@@ -334,7 +358,9 @@ int pmfs_removexattr(struct pmfs *fs, pmfs_ino_t ino, const char *name)
 		return -ENOMEM;
 	}
 	pmfs_node_wrlock(node);
-	load_block(fs, ino, blk);
+	err = load_block(fs, ino, blk);
+	if (err)
+		goto out;
 	if (!find_entry(blk, ns, suffix, slen, &e)) {
 		err = -ENODATA;
 		goto out;
