@@ -1055,7 +1055,7 @@ static int check_journal(struct fsck *f)
 				    pmfs_block(&f->fs, f->fs.sb->journal_start +
 							   (uint64_t)i * f->fs.sb->lane_blocks);
 
-				pm_store64(&h->magic, 0);
+				pm_set(h, 0, sizeof(*h));
 				pm_fence();
 				malformed--;
 			}

@@ -17,7 +17,7 @@
  *   2. Apply each record to its home location (flushed); fence.  A crash
  *      during this step is repaired by replay: every record is idempotent
  *      (SET writes fixed bytes, OR64/ANDN64 set or clear fixed bits).
- *   3. Clear the head's magic; fence.  Only then are deferred callbacks run
+ *   3. Zero the whole head; fence.  Only then are deferred callbacks run
  *      (DRAM state published: freed blocks and inodes become allocatable)
  *      and the lane released, and only then does pmfs_tx_commit return, so
  *      the caller still holds its object locks until the head is gone.
@@ -35,6 +35,15 @@
  * DRAM free space only after step 3 of the freeing tx), which commute.  So
  * the lanes valid at any instant touch disjoint bytes or commute, and
  * replaying them all in seq order gives the state after all of them.
+ * Why the whole head is zeroed, not just the magic: the next commit in this
+ * lane rewrites the head, and x86 only promises 8-byte atomic persistence.
+ * Were the old seq, nrec, bytes and csum left in place, a crash that
+ * persisted the new magic but none of the rest would pair the old checksum
+ * with the old records still in the lane (a shorter new tx does not
+ * overwrite them): a valid head for an old transaction, replayed over newer
+ * values.  With zeros there, any mixture of new and zero fields fails the
+ * checksum.
+ *
  * Recovery clears heads in increasing seq order with a fence after each, so a
  * crash during recovery leaves a suffix of the sequence, which replays the
  * same way again.
@@ -344,8 +353,8 @@ int pmfs_tx_commit(struct pmfs_tx *tx)
 	/* Step 2: home locations. */
 	apply_records(fs, tx->buf, tx->used);
 	pm_fence();
-	/* Step 3: the lane no longer describes pending work. */
-	pm_store64(&ph->magic, 0);
+	/* Step 3: the lane no longer describes pending work (see the top). */
+	pm_set(ph, 0, sizeof(*ph));
 	pm_fence();
 done:
 	run_defers(tx, false);
@@ -471,7 +480,7 @@ int pmfs_journal_recover(struct pmfs *fs, unsigned *replayed)
 	for (unsigned k = 0; k < n; k++) {
 		struct pmfs_lane_head *h = (void *)lane_addr(fs, p[k].lane);
 
-		pm_store64(&h->magic, 0);
+		pm_set(h, 0, sizeof(*h));
 		pm_fence();
 	}
 	/* Torn heads never committed; clearing them is only tidiness. */
@@ -480,7 +489,7 @@ int pmfs_journal_recover(struct pmfs *fs, unsigned *replayed)
 		uint64_t seq;
 
 		if (pmfs_journal_lane_state(fs, i, &seq) == -EBADMSG)
-			pm_store64(&h->magic, 0);
+			pm_set(h, 0, sizeof(*h));
 	}
 	if (torn > 0)
 		pm_fence();

@@ -213,6 +213,57 @@ static void recovery_ignores_torn_head(void **state)
 	assert_int_equal(pmfs_unmount(fs), 0);
 }
 
+/*
+ * A later commit in a reused lane may persist its new magic alone (8-byte
+ * atomicity).  The cleared head must not then validate the lane's previous,
+ * already applied transaction, whose records are still there.
+ */
+static void torn_magic_does_not_revive_old_transaction(void **state)
+{
+	struct pmfs *fs;
+	struct pmfs_tx *tx;
+	struct raw_image img;
+	uint64_t a = 0xaaaa, b = 0xbbbb, off;
+	int lane_of_a = -1;
+
+	(void)state;
+	assert_int_equal(test_mount(path, false, &fs, NULL), 0);
+	off = pmfs_offset_of(fs, data_block(fs, 60));
+	tx = pmfs_tx_begin(fs);
+	assert_int_equal(pmfs_tx_set(tx, fs->base + off, &a, sizeof(a)), 0);
+	assert_int_equal(pmfs_tx_commit(tx), 0);
+	tx = pmfs_tx_begin(fs);
+	assert_int_equal(pmfs_tx_set(tx, fs->base + off, &b, sizeof(b)), 0);
+	assert_int_equal(pmfs_tx_commit(tx), 0);
+	assert_int_equal(pmfs_unmount(fs), 0);
+
+	raw_open(path, &img);
+	for (unsigned i = 0; i < img.sb.journal_lanes; i++) {
+		char *lane =
+		    raw_block(&img, img.sb.journal_start + (uint64_t)i * img.sb.lane_blocks);
+		struct pmfs_jrec r;
+		uint64_t v;
+
+		memcpy(&r, lane + 64, sizeof(r));
+		memcpy(&v, lane + 64 + sizeof(r), sizeof(v));
+		if (r.off == off && r.op == PMFS_JREC_SET && v == a) {
+			uint64_t magic = PMFS_LANE_MAGIC;
+
+			memcpy(lane, &magic, sizeof(magic)); /* only the magic landed */
+			lane_of_a = (int)i;
+		}
+	}
+	raw_close(&img);
+	assert_true(lane_of_a >= 0);
+	assert_int_equal(test_mount(path, false, &fs, NULL), 0);
+	if (*(uint64_t *)(void *)(fs->base + off) != b)
+		fail_msg(
+		    "expected 0x%llx at the target after recovery, found 0x%llx (old tx replayed)",
+		    (unsigned long long)b,
+		    (unsigned long long)*(uint64_t *)(void *)(fs->base + off));
+	assert_int_equal(pmfs_unmount(fs), 0);
+}
+
 /* ---- crash at every fence ------------------------------------------------ */
 
 #define MAX_SNAPS 32
@@ -357,6 +408,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(tx_set_refuses_superblock_and_journal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(recovery_replays_lanes_in_seq_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(recovery_ignores_torn_head, setup, teardown),
+	    cmocka_unit_test_setup_teardown(torn_magic_does_not_revive_old_transaction, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(crash_at_every_fence_is_all_or_nothing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(concurrent_transactions_commute_on_shared_word, setup,
