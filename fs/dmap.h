@@ -1,0 +1,82 @@
+/*
+ * dmap.h - the core side of direct maps (docs/DIRECT-MAP.md): preparing a
+ * file so each of its extents can be mmap()ed from the device on its own
+ * (holes allocated, extents device-aligned), and pinning those extents so
+ * no block an application may still have mapped is freed or reused.
+ *
+ * dmap.c prepares and lists; dmap_pin.c keeps the pins.  Grants belong to
+ * an owner (the daemon uses the FUSE file handle) and are released by id,
+ * by owner (close) or all at once (unmount).  Knows nothing about FUSE.
+ */
+#ifndef PMEMFS_DMAP_H
+#define PMEMFS_DMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pmemfs.h"
+
+struct pmfs_tx;
+
+/* len bytes of the file from file_off live at device byte dev_off. */
+struct pmfs_dmap_ext {
+	uint64_t file_off;
+	uint64_t dev_off;
+	uint64_t len;
+};
+
+struct pmfs_dmap_dev {
+	const char *path;     /* as the daemon opened it */
+	bool is_devdax;
+	uint64_t size;	      /* bytes */
+	uint64_t align;	      /* bytes, the alignment mkfs recorded */
+	uint8_t uuid[16];
+};
+
+struct pmfs_dmap_grant_info {
+	uint64_t grant;	    /* id for pmfs_dmap_extents / pmfs_dmap_release */
+	uint64_t file_size; /* size at grant time */
+	uint64_t map_len;   /* file_size rounded up to the alignment */
+	uint32_t total;	    /* extents */
+};
+
+void pmfs_dmap_device(const struct pmfs *fs, struct pmfs_dmap_dev *dev);
+
+/*
+ * Makes the whole file directly mappable and pins its extents for 'owner'.
+ * -EINVAL: not a regular file or empty; -EBUSY: a misaligned part is
+ * pinned by someone else; -ENOSPC: no aligned space to move data to.
+ */
+int pmfs_dmap_grant(struct pmfs *fs, pmfs_ino_t ino, uint64_t owner,
+		    struct pmfs_dmap_grant_info *info);
+/* Copies up to max extents of a grant from index start; *total = all. */
+int pmfs_dmap_extents(struct pmfs *fs, uint64_t grant, uint64_t owner, uint32_t start,
+		      struct pmfs_dmap_ext *out, uint32_t max, uint32_t *total);
+/* Drops one grant (*ino: its file).  -ENOENT if owner has no such grant. */
+int pmfs_dmap_release(struct pmfs *fs, uint64_t grant, uint64_t owner, pmfs_ino_t *ino);
+/* Drops every grant of owner; returns how many. */
+int pmfs_dmap_release_owner(struct pmfs *fs, uint64_t owner);
+/* Unmount: drops every grant of fs. */
+void pmfs_dmap_release_all(struct pmfs *fs);
+/* Does any grant pin this inode's blocks? */
+bool pmfs_dmap_pinned(struct pmfs *fs, pmfs_ino_t ino);
+
+/* ---- dmap_pin.c: used by dmap.c and by extent.c ------------------------- */
+/*
+ * Frees [pblk, pblk+count) in tx like pmfs_bfree, except blocks a grant
+ * pins: those move (in the same tx) to the pinned file's holder, an
+ * unlinked inode on the orphan list, freed at the last release or by
+ * recovery.  extent.c's unmap calls this instead of pmfs_bfree.
+ */
+int pmfs_dmap_bfree(struct pmfs *fs, struct pmfs_tx *tx, uint64_t pblk, uint64_t count);
+/* Is any block of [pblk, pblk+count) pinned? */
+bool pmfs_dmap_range_pinned(struct pmfs *fs, uint64_t pblk, uint64_t count);
+
+struct pmfs_node;
+/* Pins node's extents ext[0..n) for a new grant of owner (takes over the
+ * caller's node reference).  *grant gets the id. */
+int pmfs_dmap_pin(struct pmfs *fs, struct pmfs_node *node, uint64_t owner,
+		  struct pmfs_dmap_ext *ext, uint32_t n, uint64_t file_size, uint64_t map_len,
+		  uint64_t *grant);
+
+#endif /* PMEMFS_DMAP_H */
