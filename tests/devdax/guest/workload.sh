@@ -24,6 +24,13 @@ kib=$(du -sk /pm/tree | cut -f1)
 note "tar round trip of $files files, $kib KiB"
 (cd /pm/tree && find . -type f | LC_ALL=C sort | xargs md5sum) >/tmp/tree.md5
 tar -C /pm -cf $MNT/tree.tar tree || die "tar -cf $MNT/tree.tar failed"
+tar -C /pm -cf /tmp/tree.tar tree || die "tar -cf /tmp/tree.tar failed"
+if cmp /tmp/tree.tar $MNT/tree.tar; then
+	pass "the archive written to pmemfs equals the same archive on tmpfs (cmp, $(wc -c </tmp/tree.tar) bytes)"
+else
+	fail "cmp of the archive on pmemfs with the one on tmpfs: expected equal, got a difference"
+fi
+rm /tmp/tree.tar
 mkdir $MNT/x
 tar -C $MNT/x -xf $MNT/tree.tar || die "tar -xf into $MNT/x failed"
 if diff -r /pm/tree $MNT/x/tree >/tmp/diff.log 2>&1; then
