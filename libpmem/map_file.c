@@ -29,6 +29,7 @@
 
 #include "libpmem.h"
 #include "pmem_internal.h"
+#include "pmemfs_direct.h"
 
 #define ALL_FLAGS (PMEM_FILE_CREATE | PMEM_FILE_EXCL | PMEM_FILE_SPARSE | PMEM_FILE_TMPFILE)
 #define DEVDAX_FLAGS (PMEM_FILE_CREATE | PMEM_FILE_SPARSE)
@@ -246,14 +247,19 @@ static int size_file(const struct target *target, const struct opened_file *file
 }
 
 /*
- * Maps an opened, sized file.  This is the step where a file inside a
- * pmemfs mount will first be offered to the daemon's direct-map ioctl (map
- * the device extents); whatever that path cannot honour falls through to
- * the generic mapping below.
+ * Maps an opened, sized file.  A file inside a pmemfs mount is first
+ * offered to the daemon's direct-map ioctl (map the device extents,
+ * pmemfs_direct.c); whatever that path cannot honour falls through to the
+ * generic mapping below.
  */
 static void *map_opened_file(const struct target *target, const struct opened_file *file,
 			     size_t len)
 {
+	if (target->kind != TARGET_DEVDAX) {
+		void *addr = pmem_pmemfs_map(file->fd, len);
+		if (addr != NULL)
+			return addr;
+	}
 	return pmem_map_fd(file->fd, len, target->kind == TARGET_DEVDAX ? &target->devdax : NULL);
 }
 

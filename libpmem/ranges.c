@@ -7,7 +7,9 @@
  * (libpmemobj asks pmem_is_pmem() on every pool open and some flush paths),
  * and a lock-free count lets processes without any pmem answer 0 without
  * touching the lock at all.  Only pmem ranges are recorded (MAP_SYNC and
- * devdax), as in PMDK; a plain file mapping is simply absent.
+ * devdax), as in PMDK; a plain file mapping is simply absent.  Direct maps
+ * of pmemfs files are recorded here the same way; pmemfs_direct.c keeps
+ * their fds and is told what pmem_unmap() took.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 
 #include "libpmem.h"
 #include "pmem_internal.h"
+#include "pmemfs_direct.h"
 
 static pthread_rwlock_t Ranges_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct pmem_range *Ranges;
@@ -265,6 +268,8 @@ PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
 		return -1;
 	}
 	size_t rounded = len > SIZE_MAX - (page - 1) ? len : (len + page - 1) / page * page;
+	/* a pmemfs direct map's reservation tail goes with its mapped end */
+	rounded = pmem_pmemfs_unmap_len(addr, rounded);
 	uintptr_t start = (uintptr_t)addr;
 	uintptr_t end = rounded > UINTPTR_MAX - start ? UINTPTR_MAX : start + rounded;
 	if (!unmap_cuts_allowed(start, end)) {
@@ -275,9 +280,10 @@ PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
 		return -1;
 	}
 	pmem_range_unregister(addr, rounded);
-	if (munmap(addr, len) < 0) {
+	if (munmap(addr, rounded) < 0) {
 		pmem_err("munmap %p + %zu: %s", addr, len, strerror(errno));
 		return -1;
 	}
+	pmem_pmemfs_unmapped(addr, rounded);
 	return 0;
 }

@@ -1,0 +1,355 @@
+/*
+ * pmemfs_direct.c - pmem_map_file() on a pmemfs file: map the file's
+ * extents straight from the device instead of through FUSE
+ * (docs/DIRECT-MAP.md).
+ *
+ * Steps: the fd is on a FUSE mount (fstatfs) and the daemon answers the
+ * PMFS_IOC_DMAP ioctl (fs/pmemfs_dmap_proto.h) with the device identity
+ * and the extent list; we open the device ourselves (so the kernel, not
+ * the daemon, decides whether we may), check it is the one the daemon
+ * named, reserve one aligned virtual range and mmap each extent into it
+ * with MAP_FIXED | MAP_SHARED (MAP_SYNC when the device takes it).
+ *
+ * Whatever goes wrong returns NULL before anything is visible to the
+ * caller, with the grant released, and pmem_map_file() then maps through
+ * FUSE like any file (is_pmem 0, pmem_msync works): never silently wrong.
+ *
+ * A live direct map keeps two fds: a dup of the pmemfs fd (its grant
+ * lives as long as that open file) and the device fd.  pmem_unmap() of
+ * the mapped length also takes the reservation's tail past it (a devdax
+ * mapping cannot be cut off its alignment); when nothing is left mapped
+ * both fds are closed (closing the pmemfs fd releases the grant).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "../fs/pmemfs_dmap_proto.h"
+#include "libpmem.h"
+#include "pmem_internal.h"
+#include "pmemfs_direct.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+struct dmapping {
+	uintptr_t start;
+	size_t span;	    /* the whole reservation (map_len) */
+	uintptr_t size_end; /* start + the mapped length rounded to pages */
+	uintptr_t live_lo;  /* [live_lo, live_hi): still mapped */
+	uintptr_t live_hi;
+	int file_fd, dev_fd;
+	uint64_t grant;
+};
+
+static pthread_mutex_t Lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dmapping *Maps;
+static size_t Nmaps, Cap;
+
+static int dmap_ioctl(int fd, struct pmfs_dmap_ioc *io, uint32_t op)
+{
+	io->magic = PMFS_DMAP_MAGIC;
+	io->version = PMFS_DMAP_VERSION;
+	io->op = op;
+	if (ioctl(fd, PMFS_IOC_DMAP, io) < 0)
+		return -1;
+	if (io->magic != PMFS_DMAP_MAGIC || io->version != PMFS_DMAP_VERSION) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static void release_grant(int fd, uint64_t grant)
+{
+	struct pmfs_dmap_ioc *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return; /* closing the fd releases it anyway */
+	io->grant = grant;
+	if (dmap_ioctl(fd, io, PMFS_DMAP_OP_RELEASE) < 0)
+		pmem_log(3, "pmemfs: releasing grant %llu: %s", (unsigned long long)grant,
+			 strerror(errno));
+	free(io);
+}
+
+/* The whole extent list (first page already in io), checked to tile
+ * [0, map_len) in order with page-aligned pieces. */
+static struct pmfs_dmap_extent *fetch_extents(int fd, struct pmfs_dmap_ioc *io, uint32_t *n)
+{
+	uint32_t total = io->total;
+	struct pmfs_dmap_extent *ext = calloc(total ? total : 1, sizeof(*ext));
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), at = 0;
+	uint32_t got = 0;
+
+	if (!ext)
+		return NULL;
+	while (got < total) {
+		if (got > 0) {
+			io->start = got;
+			if (dmap_ioctl(fd, io, PMFS_DMAP_OP_LIST) < 0 || io->total != total)
+				goto bad;
+		}
+		if (io->count == 0 || io->count > PMFS_DMAP_PAGE_EXTENTS ||
+		    io->count > total - got)
+			goto bad;
+		memcpy(ext + got, io->ext, io->count * sizeof(*ext));
+		got += io->count;
+	}
+	for (uint32_t i = 0; i < total; i++) {
+		if (ext[i].file_off != at || ext[i].len == 0 || ext[i].len % page ||
+		    ext[i].dev_off % page || ext[i].dev_off + ext[i].len > io->dev_size)
+			goto bad;
+		at += ext[i].len;
+	}
+	if (at != io->map_len)
+		goto bad;
+	*n = total;
+	return ext;
+bad:
+	pmem_log(3, "pmemfs: the daemon's extent list does not tile the file");
+	free(ext);
+	errno = EPROTO;
+	return NULL;
+}
+
+/* Opens the device the daemon named and checks it is that device (and,
+ * for an emulation file, that it holds this file system). */
+static int open_device(const struct pmfs_dmap_ioc *io, struct stat *st)
+{
+	int fd = open(io->dev_path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		pmem_log(3, "pmemfs: cannot open %s: %s", io->dev_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0)
+		goto bad;
+	if (io->dev_kind == PMFS_DMAP_DEV_DEVDAX) {
+		if (!S_ISCHR(st->st_mode) || st->st_rdev != io->dev_rdev)
+			goto bad;
+	} else {
+		uint8_t uuid[16];
+
+		if (!S_ISREG(st->st_mode) || st->st_dev != io->dev_st_dev ||
+		    st->st_ino != io->dev_st_ino ||
+		    pread(fd, uuid, sizeof(uuid), PMFS_DMAP_SB_UUID_OFFSET) != sizeof(uuid) ||
+		    memcmp(uuid, io->uuid, sizeof(uuid)) != 0)
+			goto bad;
+	}
+	return fd;
+bad:
+	pmem_log(3, "pmemfs: %s is not the device the daemon named", io->dev_path);
+	close(fd);
+	errno = ENODEV;
+	return -1;
+}
+
+/* Maps every extent over the reservation; *sync: all took MAP_SYNC. */
+static int map_extents(char *base, int dev_fd, const struct pmfs_dmap_extent *ext, uint32_t n,
+		       bool *sync)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+
+	*sync = true;
+	for (uint32_t i = 0; i < n; i++) {
+		void *want = base + ext[i].file_off, *got = MAP_FAILED;
+
+		if (*sync) {
+			got = mmap(want, ext[i].len, prot,
+				   MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, dev_fd,
+				   (off_t)ext[i].dev_off);
+			if (got == MAP_FAILED && (errno == EOPNOTSUPP || errno == EINVAL))
+				*sync = false;
+		}
+		if (!*sync)
+			got = mmap(want, ext[i].len, prot, MAP_SHARED | MAP_FIXED, dev_fd,
+				   (off_t)ext[i].dev_off);
+		if (got == MAP_FAILED) {
+			pmem_log(3, "pmemfs: mmap of extent %u: %s", i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int remember(const struct dmapping *m)
+{
+	pthread_mutex_lock(&Lock);
+	if (Nmaps == Cap) {
+		size_t cap = Cap ? Cap * 2 : 8;
+		struct dmapping *nm = realloc(Maps, cap * sizeof(*nm));
+
+		if (!nm) {
+			pthread_mutex_unlock(&Lock);
+			errno = ENOMEM;
+			return -1;
+		}
+		Maps = nm;
+		Cap = cap;
+	}
+	Maps[Nmaps++] = *m;
+	pthread_mutex_unlock(&Lock);
+	return 0;
+}
+
+/* Registers the range as pmem when it is: devdax, or MAP_SYNC granted. */
+static int register_pmem(char *base, size_t len, const struct pmfs_dmap_ioc *io,
+			 const struct stat *dev_st, bool sync)
+{
+	if (io->dev_kind == PMFS_DMAP_DEV_DEVDAX) {
+		struct pmem_devdax dax;
+
+		if (pmem_devdax_from_stat(dev_st, &dax) != 1)
+			dax.region_id = -1;
+		return pmem_range_register(base, len, PMEM_RANGE_DEVDAX, dax.region_id,
+					   (size_t)io->align);
+	}
+	if (sync)
+		return pmem_range_register(base, len, PMEM_RANGE_MAP_SYNC, -1, 0);
+	return 0;
+}
+
+static bool direct_disabled(void)
+{
+	return pmem_env_long("PMEM_PMEMFS_DIRECT") == 0;
+}
+
+void *pmem_pmemfs_map(int fd, size_t len)
+{
+	struct pmfs_dmap_extent *ext = NULL;
+	struct pmfs_dmap_ioc *io = NULL;
+	struct dmapping m = {.file_fd = -1, .dev_fd = -1};
+	struct statfs sfs;
+	struct stat dev_st;
+	char *base = NULL;
+	uint32_t n = 0;
+	bool sync = false, granted = false;
+	int saved_errno = errno;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC || direct_disabled())
+		goto fallback;
+	io = calloc(1, sizeof(*io));
+	if (!io)
+		goto fallback;
+	io->flags = PMFS_DMAP_F_WRITE;
+	if (dmap_ioctl(fd, io, PMFS_DMAP_OP_MAP) < 0) {
+		/* ENOTTY/ENOSYS: another FUSE file system; else pmemfs said no */
+		pmem_log(3, "pmemfs: no direct map for fd %d: %s", fd, strerror(errno));
+		goto fallback;
+	}
+	granted = true;
+	m.grant = io->grant;
+	if (io->file_size < len || io->align == 0 || io->map_len < len) {
+		pmem_log(3, "pmemfs: the file changed size while being mapped");
+		goto fallback;
+	}
+	ext = fetch_extents(fd, io, &n);
+	if (!ext)
+		goto fallback;
+	m.dev_fd = open_device(io, &dev_st);
+	if (m.dev_fd < 0)
+		goto fallback;
+	m.file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (m.file_fd < 0)
+		goto fallback;
+	base = pmem_mmap_reserve((size_t)io->map_len, (size_t)io->align);
+	if (!base)
+		goto fallback;
+	if (map_extents(base, m.dev_fd, ext, n, &sync) < 0)
+		goto fallback;
+	m.start = (uintptr_t)base;
+	m.span = (size_t)io->map_len;
+	m.size_end = m.start + (len + (size_t)sysconf(_SC_PAGESIZE) - 1) /
+				   (size_t)sysconf(_SC_PAGESIZE) * (size_t)sysconf(_SC_PAGESIZE);
+	m.live_lo = m.start;
+	m.live_hi = m.start + m.span;
+	if (register_pmem(base, len, io, &dev_st, sync) < 0)
+		goto fallback;
+	if (remember(&m) < 0) {
+		pmem_range_unregister(base, len);
+		goto fallback;
+	}
+	pmem_log(3, "pmemfs: fd %d: %zu bytes mapped directly from %s at %p (%u extents, %s)",
+		 fd, len, io->dev_path, (void *)base, n,
+		 io->dev_kind == PMFS_DMAP_DEV_DEVDAX ? "devdax"
+		 : sync				      ? "MAP_SYNC"
+						      : "no MAP_SYNC");
+	free(ext);
+	free(io);
+	errno = saved_errno;
+	return base;
+fallback:
+	if (base)
+		munmap(base, (size_t)io->map_len);
+	if (granted)
+		release_grant(fd, m.grant);
+	if (m.file_fd >= 0)
+		close(m.file_fd);
+	if (m.dev_fd >= 0)
+		close(m.dev_fd);
+	free(ext);
+	free(io);
+	errno = saved_errno;
+	return NULL;
+}
+
+size_t pmem_pmemfs_unmap_len(const void *addr, size_t len)
+{
+	uintptr_t s = (uintptr_t)addr, e = s + len;
+
+	pthread_mutex_lock(&Lock);
+	for (size_t i = 0; i < Nmaps; i++) {
+		const struct dmapping *m = &Maps[i];
+		uintptr_t end = m->start + m->span;
+
+		if (s < end && e >= m->size_end && e < end) {
+			len = end - s;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&Lock);
+	return len;
+}
+
+/*
+ * pmem_unmap() unmapped [addr, addr+len): shrink the live part of any
+ * direct map it touched; one with nothing left closes its fds.  The live
+ * part is tracked as one interval: unmapping from inside it leaves the
+ * outer bounds, so the fds stay until both ends have gone (conservative:
+ * a grant may outlive its mapping, never the reverse).
+ */
+void pmem_pmemfs_unmapped(void *addr, size_t len)
+{
+	uintptr_t s = (uintptr_t)addr, e = s + len;
+
+	pthread_mutex_lock(&Lock);
+	for (size_t i = 0; i < Nmaps;) {
+		struct dmapping *m = &Maps[i];
+
+		if (e <= m->live_lo || s >= m->live_hi) {
+			i++;
+			continue;
+		}
+		if (s <= m->live_lo && e >= m->live_hi)
+			m->live_lo = m->live_hi;
+		else if (s <= m->live_lo)
+			m->live_lo = e;
+		else if (e >= m->live_hi)
+			m->live_hi = s;
+		if (m->live_lo < m->live_hi) {
+			i++;
+			continue;
+		}
+		close(m->dev_fd);
+		close(m->file_fd); /* the last close of the open file releases the grant */
+		Maps[i] = Maps[--Nmaps];
+	}
+	pthread_mutex_unlock(&Lock);
+}
