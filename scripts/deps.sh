@@ -10,6 +10,8 @@ PKGS=(
 	libpmem-dev libpmemobj-dev libpmemblk-dev libpmemlog-dev pmdk-tools
 	# sanitizers and fuzzing
 	clang libclang-rt-14-dev
+	# tests/fuzz replays its corpus under memcheck
+	valgrind
 	# tools the integration tests drive
 	attr rsync sqlite3 fio acl file psmisc
 	# bench/fs/run.sh draws its plot with it
