@@ -768,11 +768,46 @@ int pmfs_fsync(struct pmfs *fs, pmfs_ino_t ino, bool datasync)
 	return 0;
 }
 
+static off_t stat_of_size(struct pmfs *fs, pmfs_ino_t ino)
+{
+	struct stat st;
+
+	return pmfs_getattr(fs, ino, &st) ? 0 : st.st_size;
+}
+
+/* Copies [off_in, off_in + len) of data, no holes in it, chunk by chunk. */
+static ssize_t copy_data(struct pmfs *fs, pmfs_ino_t in, uint64_t off_in, pmfs_ino_t out,
+			 uint64_t off_out, uint64_t len, char *buf)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		size_t want = len - done < COPY_CHUNK ? (size_t)(len - done) : COPY_CHUNK;
+		ssize_t r = pmfs_read(fs, in, buf, want, (off_t)(off_in + done)), w;
+
+		if (r <= 0)
+			return done ? (ssize_t)done : r;
+		w = pmfs_write(fs, out, buf, (size_t)r, (off_t)(off_out + done), 0);
+		if (w < 0)
+			return done ? (ssize_t)done : w;
+		done += (uint64_t)w;
+		if (w < r)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * A copy inside the core that keeps files sparse: data runs of the source
+ * are copied, its holes become holes in the destination (punched, since
+ * the destination may hold data there), and the destination grows to the
+ * end of the copied range.  Not atomic: a crash may leave a prefix copied.
+ */
 ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in, pmfs_ino_t ino_out,
 			     off_t off_out, size_t len)
 {
-	struct stat st_in;
-	size_t done = 0;
+	struct stat st_in, st_out;
+	uint64_t total, p = 0;
 	char *buf;
 	int err;
 
@@ -781,37 +816,66 @@ ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in, p
 	if (fs->read_only)
 		return -EROFS;
 	err = pmfs_getattr(fs, ino_in, &st_in);
+	if (!err)
+		err = pmfs_getattr(fs, ino_out, &st_out);
 	if (err)
 		return err;
-	if (S_ISDIR(st_in.st_mode))
+	if (S_ISDIR(st_in.st_mode) || S_ISDIR(st_out.st_mode))
 		return -EISDIR;
-	if (!S_ISREG(st_in.st_mode))
+	if (!S_ISREG(st_in.st_mode) || !S_ISREG(st_out.st_mode))
 		return -EINVAL;
 	if (ino_in == ino_out && (uint64_t)off_in < (uint64_t)off_out + len &&
 	    (uint64_t)off_out < (uint64_t)off_in + len)
 		return -EINVAL;
+	if ((uint64_t)off_in >= (uint64_t)st_in.st_size)
+		return 0;
+	total = (uint64_t)st_in.st_size - (uint64_t)off_in;
+	if (total > len)
+		total = len;
+	if ((uint64_t)off_out + total > PMFS_MAX_FILE_SIZE)
+		return -EFBIG;
 	buf = malloc(COPY_CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	while (done < len) {
-		size_t want = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
-		ssize_t r = pmfs_read(fs, ino_in, buf, want, off_in + (off_t)done), w;
+	while (p < total && !err) {
+		off_t d = pmfs_lseek(fs, ino_in, off_in + (off_t)p, SEEK_DATA), h;
+		uint64_t data = d < 0 ? total : (uint64_t)d - (uint64_t)off_in;
 
-		if (r <= 0) {
-			err = (int)r;
-			break;
+		if (data > total)
+			data = total;
+		if (data > p) {
+			err =
+			    pmfs_fallocate(fs, ino_out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					   off_out + (off_t)p, (off_t)(data - p));
+			p = data;
+			continue;
 		}
-		w = pmfs_write(fs, ino_out, buf, (size_t)r, off_out + (off_t)done, 0);
-		if (w < 0) {
-			err = (int)w;
-			break;
-		}
-		done += (size_t)w;
-		if (w < r)
+		h = pmfs_lseek(fs, ino_in, off_in + (off_t)p, SEEK_HOLE);
+		uint64_t end = h < 0 ? total : (uint64_t)h - (uint64_t)off_in;
+
+		if (end > total)
+			end = total;
+		if (end <= p)
+			end = total; /* the source changed under us: copy the rest */
+		ssize_t n = copy_data(fs, ino_in, (uint64_t)off_in + p, ino_out,
+				      (uint64_t)off_out + p, end - p, buf);
+
+		if (n < 0)
+			err = (int)n;
+		else if ((uint64_t)n < end - p)
+			total = p + (uint64_t)n; /* short: stop there */
+		if (n > 0)
+			p += (uint64_t)n;
+		if (n == 0)
 			break;
 	}
 	free(buf);
-	if (done)
-		return (ssize_t)done;
+	if (!err && (uint64_t)off_out + p > (uint64_t)stat_of_size(fs, ino_out)) {
+		struct stat sz = {.st_size = off_out + (off_t)p};
+
+		err = pmfs_setattr(fs, ino_out, &sz, PMFS_SET_SIZE, NULL);
+	}
+	if (p)
+		return (ssize_t)p;
 	return err;
 }

@@ -254,6 +254,14 @@ static void test_copy_file_range_copies_data_and_holes(void **state)
 		free(x);
 		free(y);
 	}
+	/* the source's 1 MiB hole stays a hole: about 2 MiB allocated, not 3 */
+	if ((uint64_t)stat_of(fs, b).st_blocks * 512 > 2 * MiB + 8192)
+		fail_msg("destination: expected about 2 MiB allocated (sparse), found %lld bytes",
+			 (long long)stat_of(fs, b).st_blocks * 512);
+	/* a copy over existing data writes zeros for the source's hole */
+	write_pattern(fs, b, 0, 3 * MiB, 18);
+	expect_eq(pmfs_copy_file_range(fs, a, 10, b, 20, 5 * MiB), 3 * MiB - 5);
+	check_range(fs, b, MiB + 20 - 10 + 4096, MiB - 8192, 0, true);
 	expect_err(pmfs_copy_file_range(fs, a, 0, a, 100, 1000), EINVAL);
 	expect_err(pmfs_copy_file_range(fs, ROOT, 0, b, 0, 10), EISDIR);
 }
