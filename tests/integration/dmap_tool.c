@@ -1,0 +1,237 @@
+/*
+ * dmap_tool - the direct-map tests' helper: maps a file with our
+ * libpmem's pmem_map_file, stores a seeded pattern, persists it, and
+ * checks patterns through the mapping or through read().  It reports how
+ * the file was mapped (straight from the device, or through FUSE) by
+ * reading /proc/self/maps, so the shell tests can demand one or the other.
+ *
+ *   dmap_tool map PATH SIZE SEED        map (create/size if SIZE > 0), fill, persist,
+ *                                       verify in the mapping, unmap
+ *   dmap_tool hold PATH SEED1 SEED2 DIR map, fill SEED1, persist, touch DIR/ready,
+ *                                       wait for DIR/go, fill SEED2, persist, verify,
+ *                                       touch DIR/done, wait for DIR/exit, unmap
+ *   dmap_tool verify PATH SEED [LEN]    read() the file: LEN (or all) bytes match SEED
+ *   dmap_tool write PATH SEED           pwrite() the pattern over the whole file
+ *   dmap_tool check PATH SEED           map the existing file, its bytes match SEED, unmap
+ * Prints "mode=direct|fuse is_pmem=N len=N" after mapping.  Exit 0 on success.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libpmem.h"
+
+static uint64_t pat(uint64_t seed, uint64_t word)
+{
+	uint64_t x = (word + 1) * 0x9E3779B97F4A7C15ULL ^ seed;
+
+	x ^= x >> 29;
+	x *= 0xBF58476D1CE4E5B9ULL;
+	return x ^ (x >> 32);
+}
+
+static void fill(char *p, size_t off, size_t len, uint64_t seed)
+{
+	for (size_t i = off; i < off + len; i++) {
+		uint64_t w = pat(seed, i / 8);
+
+		p[i - off] = (char)(w >> (8 * (i % 8)));
+	}
+}
+
+static long mismatch(const char *p, size_t off, size_t len, uint64_t seed)
+{
+	char want[4096];
+
+	for (size_t d = 0; d < len; d += sizeof(want)) {
+		size_t n = len - d < sizeof(want) ? len - d : sizeof(want);
+
+		fill(want, off + d, n, seed);
+		if (memcmp(p + d, want, n) != 0) {
+			for (size_t i = 0; i < n; i++)
+				if (p[d + i] != want[i])
+					return (long)(off + d + i);
+		}
+	}
+	return -1;
+}
+
+/* "direct" when the mapping at addr is backed by something other than
+ * the file itself (the device), "fuse" otherwise. */
+static const char *map_mode(const void *addr, const char *path)
+{
+	char line[4096], real[4096];
+	FILE *f = fopen("/proc/self/maps", "r");
+	const char *mode = "unknown";
+
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	if (!f)
+		return mode;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char *name;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || (uintptr_t)addr < lo ||
+		    (uintptr_t)addr >= hi)
+			continue;
+		name = strchr(line, '/');
+		if (name)
+			name[strcspn(name, "\n")] = '\0';
+		mode = name && strcmp(name, real) == 0 ? "fuse" : "direct";
+		break;
+	}
+	fclose(f);
+	return mode;
+}
+
+static char *map_it(const char *path, size_t size, size_t *len)
+{
+	int is_pmem = -1;
+	char *p = pmem_map_file(path, size, size ? PMEM_FILE_CREATE : 0, 0644, len, &is_pmem);
+
+	if (!p) {
+		fprintf(stderr, "pmem_map_file %s: %s\n", path, pmem_errormsg());
+		exit(2);
+	}
+	printf("mode=%s is_pmem=%d len=%zu\n", map_mode(p, path), is_pmem, *len);
+	fflush(stdout);
+	return p;
+}
+
+static void store(char *p, size_t len, uint64_t seed, int is_pmem)
+{
+	for (size_t off = 0; off < len; off += 1 << 20) {
+		size_t n = len - off < (1 << 20) ? len - off : (1 << 20);
+
+		fill(p + off, off, n, seed);
+	}
+	if (is_pmem)
+		pmem_persist(p, len);
+	else if (pmem_msync(p, len) != 0) {
+		fprintf(stderr, "pmem_msync: %s\n", pmem_errormsg());
+		exit(2);
+	}
+}
+
+static void check(const char *p, size_t len, uint64_t seed, const char *what)
+{
+	long bad = mismatch(p, 0, len, seed);
+
+	if (bad >= 0) {
+		fprintf(stderr, "%s: byte %ld differs from pattern %llu\n", what, bad,
+			(unsigned long long)seed);
+		exit(1);
+	}
+}
+
+static void wait_for(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	while (access(path, F_OK) != 0)
+		usleep(10000);
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+}
+
+static int cmd_verify(const char *path, uint64_t seed, long want_len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		perror(path);
+		return 2;
+	}
+	size_t len = want_len > 0 ? (size_t)want_len : (size_t)st.st_size;
+
+	buf = malloc(len ? len : 1);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+
+		if (n <= 0) {
+			fprintf(stderr, "%s: read at %zu: %s\n", path, done,
+				n ? strerror(errno) : "EOF");
+			return 1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	check(buf, len, seed, "read()");
+	free(buf);
+	return 0;
+}
+
+static int cmd_write(const char *path, uint64_t seed)
+{
+	int fd = open(path, O_WRONLY);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		perror(path);
+		return 2;
+	}
+	char *buf = malloc((size_t)st.st_size);
+
+	fill(buf, 0, (size_t)st.st_size, seed);
+	if (pwrite(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		perror("pwrite");
+		return 1;
+	}
+	free(buf);
+	return close(fd) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	size_t len;
+	char *p;
+
+	if (argc >= 5 && strcmp(argv[1], "map") == 0) {
+		uint64_t seed = strtoull(argv[4], NULL, 0);
+
+		p = map_it(argv[2], strtoull(argv[3], NULL, 0), &len);
+		store(p, len, seed, pmem_is_pmem(p, len));
+		check(p, len, seed, "mapping");
+		return pmem_unmap(p, len) == 0 ? 0 : 1;
+	}
+	if (argc >= 6 && strcmp(argv[1], "hold") == 0) {
+		uint64_t s1 = strtoull(argv[3], NULL, 0), s2 = strtoull(argv[4], NULL, 0);
+
+		p = map_it(argv[2], 0, &len);
+		store(p, len, s1, 1);
+		touch(argv[5], "ready");
+		wait_for(argv[5], "go");
+		store(p, len, s2, 1); /* pmem_persist: works with the daemon gone */
+		check(p, len, s2, "mapping after go");
+		touch(argv[5], "done");
+		wait_for(argv[5], "exit");
+		return pmem_unmap(p, len) == 0 ? 0 : 1;
+	}
+	if (argc >= 4 && strcmp(argv[1], "verify") == 0)
+		return cmd_verify(argv[2], strtoull(argv[3], NULL, 0),
+				  argc >= 5 ? atol(argv[4]) : -1);
+	if (argc >= 4 && strcmp(argv[1], "write") == 0)
+		return cmd_write(argv[2], strtoull(argv[3], NULL, 0));
+	if (argc >= 4 && strcmp(argv[1], "check") == 0) {
+		p = map_it(argv[2], 0, &len);
+		check(p, len, strtoull(argv[3], NULL, 0), "mapping");
+		return pmem_unmap(p, len) == 0 ? 0 : 1;
+	}
+	fprintf(stderr, "usage: see the comment at the top of dmap_tool.c\n");
+	return 2;
+}
