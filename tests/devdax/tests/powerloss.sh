@@ -2,7 +2,8 @@
 # of three boots recovers and verifies the rounds before it (the first
 # formats instead) and runs a workload of fsynced file operations (plwork),
 # which acknowledges each durable operation on the console, until the host
-# SIGKILLs qemu at a kill point; a last boot recovers and verifies all.
+# SIGKILLs qemu at a kill point; a fourth boot is killed while it recovers;
+# a last boot recovers and verifies all.
 # Kill points: after the Nth acknowledgement plus a delay, so that they
 # land at different places inside an operation.
 # PMEMFS_DEVDAX_SEED changes the workloads.
@@ -33,7 +34,24 @@ run_test() {
 		note "round $r: power failure after operation $k was acknowledged"
 		acked=${acked:+$acked,}$r:$k
 	done
+	# A power failure during the recovery itself (the mount that replays,
+	# then the checks): the next recovery must still give the same files.
+	boot_until_kill '^NOTE: fsck.pmemfs -n -f before the recovery mount' 1 0.3 \
+		DEVDAX_SCRIPT=powerloss DEVDAX_STAGE=verify DEVDAX_SEED="$seed" DEVDAX_ACKED="$acked"
+	show_verdicts
+	if tr -d '\r' <"$BOOT_LOG" | grep -a -q '^FAIL'; then
+		GUEST_RC=1
+		expect_pass "powerloss.sh (stage verify, killed during recovery)"
+	fi
+	note "power failure during the recovery boot"
 	boot DEVDAX_SCRIPT=powerloss DEVDAX_STAGE=verify DEVDAX_SEED="$seed" DEVDAX_ACKED="$acked"
 	expect_pass "powerloss.sh (stage verify)"
+	# Once a round's in-flight operation was found complete, absent or
+	# torn, every later recovery must find the same.
+	for r in 1 2 3; do
+		k=$(cat "$WORK"/console.*.log | tr -d '\r' | grep -a "^PASS: /mnt/pm/r$r: " | sort -u)
+		[ "$(echo "$k" | wc -l)" = 1 ] ||
+			fail "round $r: expected every recovery to find the same state, got: $k"
+	done
 	note "PASS ($acked)"
 }
