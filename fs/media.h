@@ -139,8 +139,9 @@ struct pmfs_dirent {
  * Journal lane: a redo log.  The header and the records are written and
  * flushed, then one fence commits them (the checksum covers both, so a torn
  * commit is detected and ignored).  Then the records are applied in place,
- * fenced, and the header is cleared and fenced.  Recovery replays every lane
- * whose header is valid, in increasing seq order.
+ * fenced, and the whole header is zeroed and fenced (not just magic: see
+ * fs/journal.c).  Recovery replays every lane whose header is valid, in
+ * increasing seq order.
  */
 #define PMFS_LANE_MAGIC 0x4e414c53464d50ULL /* "PMFSLAN" */
 struct pmfs_lane_head {
