@@ -36,8 +36,18 @@ out=$("$TOOL" map "$MNT/sparse" 0 16) || fail "map of a sparse file: $out"
 assert_eq "mapping of a sparse file" "mode=direct is_pmem=0 len=7340032" "$out"
 "$TOOL" verify "$MNT/sparse" 16 || fail "sparse file: wrong bytes after direct stores"
 
+# a file written through the mount in small unaligned pieces: the grant
+# relocates its chunks to aligned runs, and the mapping shows its bytes
+printf x >"$MNT/small"
+truncate -s 5000000 "$MNT/small"
+"$TOOL" write "$MNT/small" 17 || fail "pwrite of small"
+out=$("$TOOL" check "$MNT/small" 17) || fail "relocated file: the mapping shows wrong bytes: $out"
+assert_eq "mapping of a relocated file" "mode=direct is_pmem=0 len=5000000" "$out"
+"$TOOL" verify "$MNT/small" 17 || fail "relocated file: read() shows wrong bytes"
+
 unmount_fs
 mount_fs
+"$TOOL" verify "$MNT/small" 17 || fail "after remount: wrong bytes in small"
 "$TOOL" verify "$MNT/a" 15 || fail "after remount: wrong bytes in a"
 "$TOOL" verify "$MNT/sparse" 16 || fail "after remount: wrong bytes in sparse"
 unmount_fs
