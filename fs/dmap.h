@@ -26,10 +26,10 @@ struct pmfs_dmap_ext {
 };
 
 struct pmfs_dmap_dev {
-	const char *path;     /* as the daemon opened it */
+	const char *path; /* as the daemon opened it */
 	bool is_devdax;
-	uint64_t size;	      /* bytes */
-	uint64_t align;	      /* bytes, the alignment mkfs recorded */
+	uint64_t size;	/* bytes */
+	uint64_t align; /* bytes, the alignment mkfs recorded */
 	uint8_t uuid[16];
 };
 

@@ -48,7 +48,7 @@ struct pin_rec {
 	struct pin_rec *next;
 	struct pmfs *fs;
 	pmfs_ino_t ino;
-	struct pmfs_node *node;	  /* the file's node (each grant holds a pin) */
+	struct pmfs_node *node; /* the file's node (each grant holds a pin) */
 	unsigned grants;
 	struct prange *r;
 	uint32_t nr, cap;

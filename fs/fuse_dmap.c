@@ -116,8 +116,8 @@ static int fill_page(struct pmfs_fuse *pf, struct pmfs_dmap_ioc *io, uint64_t ow
 {
 	struct pmfs_dmap_ext ext[PMFS_DMAP_PAGE_EXTENTS];
 	uint32_t total = 0;
-	int n = pmfs_dmap_extents(pf->fs, io->grant, owner, io->start, ext,
-				  PMFS_DMAP_PAGE_EXTENTS, &total);
+	int n = pmfs_dmap_extents(pf->fs, io->grant, owner, io->start, ext, PMFS_DMAP_PAGE_EXTENTS,
+				  &total);
 
 	if (n < 0)
 		return n;

@@ -56,18 +56,18 @@ struct pmfs_dmap_ioc {
 	uint32_t start;	  /* OP_LIST: index of the first extent wanted */
 	uint64_t grant;	  /* OP_LIST, OP_RELEASE: from the OP_MAP reply */
 	/* ---- out (OP_MAP and OP_LIST) ---- */
-	uint32_t dev_kind;    /* enum pmfs_dmap_dev_kind */
+	uint32_t dev_kind; /* enum pmfs_dmap_dev_kind */
 	uint32_t reserved0;
-	uint64_t dev_rdev;    /* devdax: st_rdev of the node */
-	uint64_t dev_st_dev;  /* file: st_dev and st_ino of the backing file */
+	uint64_t dev_rdev;   /* devdax: st_rdev of the node */
+	uint64_t dev_st_dev; /* file: st_dev and st_ino of the backing file */
 	uint64_t dev_st_ino;
-	uint64_t dev_size;    /* bytes of the device the fs covers */
-	uint8_t uuid[16];     /* the file system's uuid */
-	uint64_t align;	      /* bytes: extents are multiples of it */
-	uint64_t file_size;   /* the size at grant time: what to map */
-	uint64_t map_len;     /* file_size rounded up to align: the extents' span */
-	uint32_t total;	      /* extents in the grant */
-	uint32_t count;	      /* extents in ext[] (from index 'start') */
+	uint64_t dev_size;		   /* bytes of the device the fs covers */
+	uint8_t uuid[16];		   /* the file system's uuid */
+	uint64_t align;			   /* bytes: extents are multiples of it */
+	uint64_t file_size;		   /* the size at grant time: what to map */
+	uint64_t map_len;		   /* file_size rounded up to align: the extents' span */
+	uint32_t total;			   /* extents in the grant */
+	uint32_t count;			   /* extents in ext[] (from index 'start') */
 	char dev_path[PMFS_DMAP_PATH_MAX]; /* absolute, NUL-terminated */
 	uint8_t reserved[120];
 	struct pmfs_dmap_extent ext[PMFS_DMAP_PAGE_EXTENTS];

@@ -96,8 +96,7 @@ static struct pmfs_dmap_extent *fetch_extents(int fd, struct pmfs_dmap_ioc *io, 
 			if (dmap_ioctl(fd, io, PMFS_DMAP_OP_LIST) < 0 || io->total != total)
 				goto bad;
 		}
-		if (io->count == 0 || io->count > PMFS_DMAP_PAGE_EXTENTS ||
-		    io->count > total - got)
+		if (io->count == 0 || io->count > PMFS_DMAP_PAGE_EXTENTS || io->count > total - got)
 			goto bad;
 		memcpy(ext + got, io->ext, io->count * sizeof(*ext));
 		got += io->count;
@@ -162,9 +161,9 @@ static int map_extents(char *base, int dev_fd, const struct pmfs_dmap_extent *ex
 		void *want = base + ext[i].file_off, *got = MAP_FAILED;
 
 		if (*sync) {
-			got = mmap(want, ext[i].len, prot,
-				   MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED, dev_fd,
-				   (off_t)ext[i].dev_off);
+			got =
+			    mmap(want, ext[i].len, prot, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED,
+				 dev_fd, (off_t)ext[i].dev_off);
 			if (got == MAP_FAILED && (errno == EOPNOTSUPP || errno == EINVAL))
 				*sync = false;
 		}
@@ -276,8 +275,8 @@ void *pmem_pmemfs_map(int fd, size_t len)
 		pmem_range_unregister(base, len);
 		goto fallback;
 	}
-	pmem_log(3, "pmemfs: fd %d: %zu bytes mapped directly from %s at %p (%u extents, %s)",
-		 fd, len, io->dev_path, (void *)base, n,
+	pmem_log(3, "pmemfs: fd %d: %zu bytes mapped directly from %s at %p (%u extents, %s)", fd,
+		 len, io->dev_path, (void *)base, n,
 		 io->dev_kind == PMFS_DMAP_DEV_DEVDAX ? "devdax"
 		 : sync				      ? "MAP_SYNC"
 						      : "no MAP_SYNC");

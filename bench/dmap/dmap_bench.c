@@ -44,8 +44,8 @@ static uint64_t next(uint64_t *s)
 }
 
 struct target {
-	char *map;  /* DIRECT, RAW */
-	int fd;	    /* FUSE */
+	char *map; /* DIRECT, RAW */
+	int fd;	   /* FUSE */
 	size_t len;
 };
 
@@ -156,15 +156,17 @@ int main(int argc, char **argv)
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		rounds = 5;
 
-	t[DIRECT].map = pmem_map_file(argv[1], len, PMEM_FILE_CREATE, 0600, &t[DIRECT].len,
-				      &is_pmem);
+	t[DIRECT].map =
+	    pmem_map_file(argv[1], len, PMEM_FILE_CREATE, 0600, &t[DIRECT].len, &is_pmem);
 	if (!t[DIRECT].map) {
 		fprintf(stderr, "pmem_map_file %s: %s\n", argv[1], pmem_errormsg());
 		return 1;
 	}
 	if (backed_by(t[DIRECT].map, argv[1]) != 0) {
-		fprintf(stderr, "%s was not mapped directly (FUSE fallback): refusing to "
-				"report (a)\n", argv[1]);
+		fprintf(stderr,
+			"%s was not mapped directly (FUSE fallback): refusing to "
+			"report (a)\n",
+			argv[1]);
 		return 1;
 	}
 	t[RAW].map = map_raw(argv[2], len);
@@ -193,8 +195,7 @@ int main(int argc, char **argv)
 	printf("file %zu MiB, %d rounds of %.1f s per cell (median shown), random size-aligned "
 	       "offsets, is_pmem(a)=%d\n",
 	       len >> 20, rounds, secs, is_pmem);
-	printf("%-22s %14s %12s %14s %12s\n", "way", "4 KiB ops/s", "ns/op", "64 B ops/s",
-	       "ns/op");
+	printf("%-22s %14s %12s %14s %12s\n", "way", "4 KiB ops/s", "ns/op", "64 B ops/s", "ns/op");
 	for (int w = 0; w < NWAYS; w++)
 		printf("%-22s %14.0f %12.0f %14.0f %12.0f\n", Way_name[w], rate[0][w],
 		       1e9 / rate[0][w], rate[1][w], 1e9 / rate[1][w]);

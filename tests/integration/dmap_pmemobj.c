@@ -62,7 +62,8 @@ static int run(PMEMobjpool *pop, long ntx)
 			it = TX_NEW(struct item);
 			D_RW(it)->seq = D_RO(root)->done + 1;
 			for (int i = 0; i < PAYLOAD; i++)
-				D_RW(it)->data[i] = (unsigned char)(D_RO(it)->seq * 31 + (uint64_t)i);
+				D_RW(it)->data[i] =
+				    (unsigned char)(D_RO(it)->seq * 31 + (uint64_t)i);
 			D_RW(it)->sum = payload_sum(D_RO(it));
 			D_RW(root)->slot[k] = it;
 			D_RW(root)->done++;
