@@ -145,7 +145,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'echo "$prog: interrupted: unmounting and cleaning up" >&2; exit 130' INT TERM
+# fd 3: the script's stderr, also while a workload's stderr is captured
+exec 3>&2
+trap 'echo "$prog: interrupted: unmounting and cleaning up" >&3; exit 130' INT TERM
 
 mkdir -p "$out" "$tmp" "${mnt[pmemfs]}" "${mnt[null]}" "${mnt[pt]}" "${mnt[ptwb]}" ||
 	die "mkdir $out" "cannot create the output or scratch directories"
