@@ -120,7 +120,12 @@ int main(int argc, char **argv)
 	long n = 50000;
 	int opt, dirfd;
 
-	while ((opt = getopt(argc, argv, "n:d:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "n:d:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtol(optarg, NULL, 10);
