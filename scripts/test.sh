@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (run as root):
 # installs dependencies, builds twice (plain and ASan+UBSan) and runs the
-# unit, integration and crash suites, then unit and integration under the
-# sanitizers.  Exits non-zero on any failure.
+# unit, integration, crash and devdax (qemu) suites, then unit and
+# integration under the sanitizers.  Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,8 @@ if [ ! -d build/meson-private ]; then
 fi
 ninja -C build -j "$JOBS"
 meson test -C build --print-errorlogs --num-processes "$JOBS" --suite unit --suite integration --suite crash
+# A real device-DAX namespace: qemu with an emulated NVDIMM (tests/devdax/).
+meson test -C build --print-errorlogs --num-processes "$JOBS" --suite devdax
 
 if [ ! -d build-san/meson-private ]; then
 	# clang: its sanitizer runtime also serves the libFuzzer harnesses.
