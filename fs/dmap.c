@@ -34,6 +34,7 @@ _Static_assert(offsetof(struct pmfs_super, uuid) == PMFS_DMAP_SB_UUID_OFFSET,
 void pmfs_dmap_device(const struct pmfs *fs, struct pmfs_dmap_dev *dev)
 {
 	dev->path = fs->dev_path;
+	dev->fd = fs->dev_fd;
 	dev->is_devdax = fs->is_devdax;
 	dev->size = fs->sb->total_blocks * BS;
 	dev->align = fs->sb->device_align >= BS ? fs->sb->device_align : BS;

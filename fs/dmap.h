@@ -26,7 +26,8 @@ struct pmfs_dmap_ext {
 };
 
 struct pmfs_dmap_dev {
-	const char *path; /* as the daemon opened it */
+	const char *path; /* as given at mount (may be relative) */
+	int fd;		  /* the daemon's open fd of it: its true identity */
 	bool is_devdax;
 	uint64_t size;	/* bytes */
 	uint64_t align; /* bytes, the alignment mkfs recorded */

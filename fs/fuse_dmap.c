@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dmap.h"
 #include "fuse_dmap.h"
@@ -87,19 +89,26 @@ static bool may_open_device(fuse_req_t req, const char *path, bool write)
 }
 
 /* Device identity: where it is and how the client can tell it opened the
- * same thing. */
+ * same thing.  The path comes from the fd the daemon holds (the mount's
+ * path may be relative, and a daemon in the background has left its
+ * working directory). */
 static int fill_device(struct pmfs_fuse *pf, struct pmfs_dmap_ioc *io, bool *is_dax)
 {
 	struct pmfs_dmap_dev dev;
-	char real[PATH_MAX];
+	char link[64];
 	struct stat st;
+	ssize_t n;
 
 	pmfs_dmap_device(pf->fs, &dev);
-	if (!realpath(dev.path, real) || stat(real, &st) < 0)
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dev.fd);
+	n = readlink(link, io->dev_path, sizeof(io->dev_path) - 1);
+	if (n < 0)
 		return -errno;
-	if (strlen(real) >= sizeof(io->dev_path))
+	if ((size_t)n >= sizeof(io->dev_path) - 1)
 		return -ENAMETOOLONG;
-	strcpy(io->dev_path, real);
+	io->dev_path[n] = '\0';
+	if (io->dev_path[0] != '/' || fstat(dev.fd, &st) < 0)
+		return -ENOENT; /* e.g. "/x (deleted)": no path to give */
 	io->dev_kind = dev.is_devdax ? PMFS_DMAP_DEV_DEVDAX : PMFS_DMAP_DEV_FILE;
 	io->dev_rdev = dev.is_devdax ? st.st_rdev : 0;
 	io->dev_st_dev = st.st_dev;
