@@ -60,9 +60,20 @@ mount_fs() {
 		sleep 0.02
 	done
 }
+# fsck_clean [after-kill]: fsck.pmemfs -n -f must exit 0.  After a kill
+# one finding is tolerated and counted: a committed journal transaction
+# that the next mount replays (fsck.pmemfs reports it with exit 4, although
+# it is a crash state recovery handles, not damage; reported to the fsck
+# owner).  Anything else fails.
 fsck_clean() {
 	local st=0
 	"$FSCK_PMEMFS" -n -f "$IMG" >"$WORK/fsck.log" 2>&1 || st=$?
+	if [ $st -eq 4 ] && [ "${1:-}" = after-kill ] &&
+		! grep -v -e 'committed transactions not yet replayed' -e 'problems found' \
+			"$WORK/fsck.log" | grep -q .; then
+		pending_journal=$((pending_journal + 1))
+		return
+	fi
 	[ $st -eq 0 ] || fail "fsck.pmemfs -n -f: expected exit 0, got $st: $(cat "$WORK/fsck.log")"
 }
 
@@ -73,6 +84,7 @@ declare -a SETTLED
 start=$SECONDS
 total_acked=0
 idle=0
+pending_journal=0
 for it in $(seq 1 "$ITER"); do
 	wseed=$((SEED * 1000 + it))
 	"$KILLWL" run "$MNT/it$it" "$LOGDIR/it$it" "$wseed" 2>"$WORK/wl.err" &
@@ -88,7 +100,7 @@ for it in $(seq 1 "$ITER"); do
 	WL_PID=
 	[ $st -eq 0 ] || fail "workload failed before the kill: $(cat "$WORK/wl.err")"
 	fusermount3 -u -z "$MNT" || fail "fusermount3 -u -z on the dead mount"
-	fsck_clean
+	fsck_clean after-kill
 	mount_fs
 	res=$("$KILLWL" verify "$MNT/it$it" "$LOGDIR/it$it" "$wseed" 2>"$WORK/verify.err") ||
 		fail "after ${delay}s: $(cat "$WORK/verify.err")"
@@ -114,4 +126,5 @@ wait "$DAEMON_PID" || fail "pmemfs-fuse exited non-zero at the final unmount"
 DAEMON_PID=
 fsck_clean
 echo "kill iterations survived: $ITER ($((SECONDS - start)) s, seed $SEED," \
-	"$total_acked acknowledged operations verified, $idle kills before the first)"
+	"$total_acked acknowledged operations verified, $idle kills before the first," \
+	"$pending_journal images with a committed transaction left for the mount to replay)"
