@@ -361,10 +361,13 @@ static int release_one(struct pmfs *fs, uint64_t id, uint64_t owner, bool any_ow
 		pthread_mutex_unlock(&Lock);
 		return -ENOENT;
 	}
-	node = g->rec->node;
+	pmfs_ino_t file = g->rec->ino;
 	id = g->id;
 	pthread_mutex_unlock(&Lock);
 
+	/* our own pin: a concurrent release of this grant may drop its */
+	if (pmfs_iget(fs, file, &node) != 0)
+		return -ENOENT;
 	pmfs_node_wrlock(node); /* node order before the registry */
 	pthread_mutex_lock(&Lock);
 	for (pp = &Grants; *pp && (*pp)->id != id; pp = &(*pp)->next)
@@ -384,8 +387,10 @@ static int release_one(struct pmfs *fs, uint64_t id, uint64_t owner, bool any_ow
 	}
 	pthread_mutex_unlock(&Lock);
 	pmfs_node_unlock(node);
-	if (!g)
+	if (!g) {
+		pmfs_iput(fs, node);
 		return -ENOENT; /* a concurrent release won */
+	}
 	if (ino)
 		*ino = g->rec->ino;
 	if (gone) {
@@ -395,7 +400,8 @@ static int release_one(struct pmfs *fs, uint64_t id, uint64_t owner, bool any_ow
 		free(gone->r);
 		free(gone);
 	}
-	pmfs_iput(fs, node); /* may free an unlinked file now */
+	pmfs_iput(fs, node);
+	pmfs_iput(fs, node); /* the grant's pin: may free an unlinked file now */
 	free(g->ext);
 	free(g);
 	return 0;
