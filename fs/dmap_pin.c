@@ -245,9 +245,17 @@ static int add_ranges(struct pin_rec *rec, const struct pmfs_dmap_ext *ext, uint
 		rec->r = r;
 		rec->cap = cap;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		rec->r[rec->nr++] = (struct prange){ext[i].dev_off >> PMFS_BLOCK_SHIFT,
-						    ext[i].len >> PMFS_BLOCK_SHIFT};
+	for (uint32_t i = 0; i < n; i++) {
+		struct prange r = {ext[i].dev_off >> PMFS_BLOCK_SHIFT,
+				   ext[i].len >> PMFS_BLOCK_SHIFT};
+		bool known = false;
+
+		/* repeated grants of an unchanged file pin the same ranges */
+		for (uint32_t j = 0; j < rec->nr && !known; j++)
+			known = rec->r[j].pblk == r.pblk && rec->r[j].count == r.count;
+		if (!known)
+			rec->r[rec->nr++] = r;
+	}
 	return 0;
 }
 
