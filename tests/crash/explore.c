@@ -18,7 +18,7 @@
  * a difference is a store that escaped libpmem (an untraced plain store).
  *
  * Environment: CRASH_K (default 2), CRASH_BUDGET (states per window,
- * default 48), CRASH_SEED (default 1), CRASH_ONLY (run one workload),
+ * default 128), CRASH_SEED (default 1), CRASH_ONLY (run one workload),
  * CRASH_KEEP=dir (save each violating image there).  Nightly: CRASH_K=3
  * CRASH_BUDGET=100000.
  */
@@ -62,7 +62,7 @@ struct explorer {
 	unsigned long states, violations;
 };
 
-static unsigned k_max = 2, budget = 48;
+static unsigned k_max = 2, budget = 128;
 static const char *keep_dir;
 static char crash_path[96];
 
