@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,79 @@ static void test_crash_truncating_pinned(void **state)
 	core_teardown(&env);
 }
 
+/* Grants and releases from several threads while another thread writes,
+ * truncates and regrows the file: no deadlock, no error other than the
+ * expected ones, everything released at the end, fsck clean. */
+struct churn {
+	struct pmfs *fs;
+	pmfs_ino_t ino;
+	uint64_t owner;
+	int errors;
+};
+
+static void *grant_loop(void *arg)
+{
+	struct churn *c = arg;
+
+	for (int i = 0; i < 40; i++) {
+		struct pmfs_dmap_grant_info gi;
+		int err = pmfs_dmap_grant(c->fs, c->ino, c->owner, &gi);
+
+		if (err == -EINVAL || err == -EBUSY)
+			continue; /* empty at that moment, or a pinned chunk to move */
+		if (err) {
+			c->errors++;
+			continue;
+		}
+		if (i % 2)
+			err = pmfs_dmap_release(c->fs, gi.grant, c->owner, NULL);
+		else
+			err = pmfs_dmap_release_owner(c->fs, c->owner) >= 1 ? 0 : -1;
+		if (err)
+			c->errors++;
+	}
+	return NULL;
+}
+
+static void *resize_loop(void *arg)
+{
+	struct churn *c = arg;
+	char *buf = malloc(1 * MiB);
+
+	fill_pattern(buf, 1 * MiB, 9, 0);
+	for (int i = 0; i < 40; i++) {
+		struct stat st = {.st_size = (off_t)((i % 4) * 700 * 1024)};
+
+		if (pmfs_setattr(c->fs, c->ino, &st, PMFS_SET_SIZE, NULL) < 0 ||
+		    pmfs_write(c->fs, c->ino, buf, 1 * MiB, (off_t)(i % 3) * 4096, 0) < 0)
+			c->errors++;
+	}
+	free(buf);
+	return NULL;
+}
+
+static void test_concurrent_grants_and_truncates(void **state)
+{
+	struct core_env env;
+	struct churn c[4];
+	pthread_t t[4];
+	pmfs_ino_t ino;
+
+	(void)state;
+	core_setup(&env, "dmap-churn", IMAGE_SIZE, 0);
+	ino = make_unaligned(env.fs, "f", 2 * MiB, 5);
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct churn){env.fs, ino, (uint64_t)i + 1, 0};
+		pthread_create(&t[i], NULL, i == 3 ? resize_loop : grant_loop, &c[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		expect_eq(c[i].errors, 0);
+	}
+	expect_eq(pmfs_dmap_pinned(env.fs, ino), 0);
+	core_teardown(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +313,7 @@ int main(void)
 	    cmocka_unit_test(test_pins_hold_blocks),
 	    cmocka_unit_test(test_crash_during_grant),
 	    cmocka_unit_test(test_crash_truncating_pinned),
+	    cmocka_unit_test(test_concurrent_grants_and_truncates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
