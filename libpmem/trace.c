@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +109,66 @@ static void record_mem(uint32_t kind, uint32_t flags, const void *addr, size_t l
 		active = false, cut = true;
 }
 
+/*
+ * File mode locates each range in /proc/self/maps: the record carries the
+ * offset in the mapped file, which is what a consumer replays onto the
+ * image (emulation files are mapped without being registered as pmem).
+ * Anonymous memory is not traced.  A small cache of the mappings seen
+ * keeps the parse off the common path.
+ */
+struct mapping {
+	uintptr_t start, end;
+	uint64_t pgoff;
+};
+static struct mapping maps_cache[8];
+static unsigned maps_next;
+
+static int find_mapping(uintptr_t addr, struct mapping *out)
+{
+	char line[512];
+	FILE *f;
+
+	for (unsigned i = 0; i < 8; i++)
+		if (addr >= maps_cache[i].start && addr < maps_cache[i].end) {
+			*out = maps_cache[i];
+			return 0;
+		}
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, pgoff, inode;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &pgoff,
+			   &inode) != 5 || addr < start || addr >= end)
+			continue;
+		fclose(f);
+		if (inode == 0)
+			return -1;
+		out->start = start;
+		out->end = end;
+		out->pgoff = pgoff;
+		maps_cache[maps_next++ % 8] = *out;
+		return 0;
+	}
+	fclose(f);
+	return -1;
+}
+
 static void write_file(uint32_t kind, uint32_t flags, const void *addr, size_t len,
 		       const void *data)
 {
 	struct pmem_trace_record r = { .kind = kind, .flags = flags, .len = len };
-	struct pmem_range range;
+	struct mapping m;
 
 	if (addr) {
-		if (pmem_range_find(addr, len, &range))
-			return; /* not pmem libpmem mapped: not traced */
-		r.map_start = range.start;
-		r.off = (uintptr_t)addr - range.start;
+		if (find_mapping((uintptr_t)addr, &m))
+			return; /* anonymous memory: not traced */
+		if ((uintptr_t)addr + len > m.end)
+			len = r.len = m.end - (uintptr_t)addr;
+		r.map_start = m.start;
+		r.off = m.pgoff + ((uintptr_t)addr - m.start);
 	}
 	if (write(trace_fd, &r, sizeof(r)) != (ssize_t)sizeof(r) ||
 	    (len && write(trace_fd, data, len) != (ssize_t)len)) {

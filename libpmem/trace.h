@@ -12,9 +12,10 @@
  *    the events that touch [base, base + len) into memory, with offsets
  *    relative to base; pmem_trace_count()/pmem_trace_event() read them.
  *  - out of process (the daemon): with PMEM_TRACE_FILE=path in the
- *    environment, events inside any range libpmem mapped are appended to
- *    that file as they happen (struct pmem_trace_record, then the data),
- *    offsets relative to the start of their mapping.
+ *    environment, events on file-backed mappings (the device or the
+ *    emulation file) are appended to that file as they happen (struct
+ *    pmem_trace_record, then the data), with the offset in the mapped
+ *    file; tests/crash/trace_replay rebuilds an image from it.
  *
  * Without PMEMFS_PERSIST_TRACE the hooks compile to nothing and
  * pmem_trace_mark() is an empty inline: no cost.
@@ -51,7 +52,7 @@ struct pmem_trace_record {
 	uint32_t kind;
 	uint32_t flags;
 	uint64_t map_start;	/* address of the mapping holding the range */
-	uint64_t off;		/* from map_start */
+	uint64_t off;		/* offset in the mapped file */
 	uint64_t len;
 };
 
