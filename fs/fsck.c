@@ -827,7 +827,7 @@ static void find_block(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t l
 /* The first valid inode other than 'not' that owns block b. */
 static uint64_t other_owner(struct fsck *f, uint64_t b, uint64_t not )
 {
-	char why[8];
+	char why[160]; /* unread here, but sized for every message */
 
 	for (uint64_t ino = 1; ino < f->ninodes; ino++) {
 		struct find_ctx c = {.block = b};
@@ -870,7 +870,7 @@ static void claim_extent(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t
 
 static void check_ownership(struct fsck *f)
 {
-	char why[8];
+	char why[160]; /* unread here, but sized for every message */
 
 	for (uint64_t ino = 1; ino < f->ninodes; ino++) {
 		struct pmfs_inode *in = inode_at(f, ino);

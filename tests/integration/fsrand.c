@@ -654,13 +654,15 @@ static void compare_tree(const char *path, int depth)
 	for (size_t k = 0; k < n[0] || k < n[1]; k++) {
 		const char *got = k < n[0] ? list[0][k] : "(nothing)";
 		const char *exp = k < n[1] ? list[1][k] : "(nothing)";
-		char child[128];
+		char child[512];
 		struct stat st[2];
 
 		if (strcmp(got, exp) != 0)
 			fail("tree check: directory '%s' entry %zu: expected '%s', got '%s'", path,
 			     k, exp, got);
-		snprintf(child, sizeof(child), "%s/%s", path, exp);
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, exp) >= sizeof(child))
+			fail("tree check: path %s/%s is longer than %zu bytes", path, exp,
+			     sizeof(child));
 		for (int i = 0; i < 2; i++)
 			if (fstatat(sides[i].dirfd, child, &st[i], AT_SYMLINK_NOFOLLOW) != 0)
 				fail("tree check: stat %s: %s", child, strerror(errno));
