@@ -65,6 +65,52 @@ static int find_mount(const char *path, char *fstype, size_t fstype_size)
 	return found;
 }
 
+/* The "major:minor" of the mount at 'path' (a realpath), from mountinfo. */
+static int find_mount_dev(const char *path, char *dev, size_t dev_size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	/* The last matching line is the top of a stack of mounts. */
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[PATH_MAX], majmin[64];
+
+		/* id parent major:minor root MOUNTPOINT ... */
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", majmin, mnt) != 2)
+			continue;
+		unescape_octal(mnt);
+		if (strcmp(mnt, path) == 0) {
+			snprintf(dev, dev_size, "%s", majmin);
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int pmfs_fuse_set_readahead(const char *realmnt, unsigned kib)
+{
+	char dev[64], path[128];
+	FILE *f;
+	int ok;
+
+	if (!find_mount_dev(realmnt, dev, sizeof(dev)))
+		return -1;
+	/* A FUSE mount's bdi is named after its anonymous device number. */
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%u\n", kib) > 0;
+	ok = (fclose(f) == 0) && ok;
+	return ok ? 0 : -1;
+}
+
 /* ENOTCONN: a daemon died under this mount; say how to clear it. */
 static void log_dead_daemon(const char *mountpoint)
 {

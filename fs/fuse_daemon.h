@@ -10,6 +10,11 @@
  * not and returns -1. */
 int pmfs_fuse_check_mountpoint(const char *mountpoint);
 
+/* Sets the read-ahead window of the FUSE mount at REALMNT (a realpath,
+ * taken before mounting: resolving it afterwards would ask the daemon,
+ * which is not serving yet).  Needs root (sysfs); -1 if it cannot. */
+int pmfs_fuse_set_readahead(const char *realmnt, unsigned kib);
+
 /* Forks.  Returns in the child only; the parent waits for
  * pmfs_fuse_detach_done() and exits with the status it reports (1 if the
  * child dies first). */

@@ -66,6 +66,9 @@ static void pmfs_fuse_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* libfuse caps this to its buffer (1 MiB) and derives max_pages from it. */
 	conn->max_write = PMFS_FUSE_MAX_IO;
+	/* The kernel lowers the mount's read-ahead to this: keep the 1 MiB
+	 * that fuse_main.c set through sysfs before this reply. */
+	conn->max_readahead = PMFS_FUSE_MAX_IO;
 	/* The daemon would have to clear set-ID bits itself; let the kernel. */
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	/* Locks are local to this host: the kernel handles them alone. */
