@@ -28,6 +28,7 @@ static char img[64];
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "gen_seeds: %s: %d\n", what, err);
+	unlink(img);
 	exit(1);
 }
 
