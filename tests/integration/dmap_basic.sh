@@ -45,6 +45,10 @@ out=$("$TOOL" check "$MNT/small" 17) || fail "relocated file: the mapping shows 
 assert_eq "mapping of a relocated file" "mode=direct is_pmem=0 len=5000000" "$out"
 "$TOOL" verify "$MNT/small" 17 || fail "relocated file: read() shows wrong bytes"
 
+# map/unmap cycles leave no fd and no mapping behind (the grant goes with
+# the last close), and the file is not left pinned (a truncate frees space)
+"$TOOL" cycle "$MNT/small" 200 || fail "map/unmap cycles leaked"
+
 unmount_fs
 mount_fs
 "$TOOL" verify "$MNT/small" 17 || fail "after remount: wrong bytes in small"

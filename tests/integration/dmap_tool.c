@@ -13,8 +13,11 @@
  *   dmap_tool verify PATH SEED [LEN]    read() the file: LEN (or all) bytes match SEED
  *   dmap_tool write PATH SEED           pwrite() the pattern over the whole file
  *   dmap_tool check PATH SEED           map the existing file, its bytes match SEED, unmap
+ *   dmap_tool cycle PATH N              map and unmap N times: no fd and no mapping
+ *                                       left behind (/proc/self/fd, /proc/self/maps)
  * Prints "mode=direct|fuse is_pmem=N len=N" after mapping.  Exit 0 on success.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -88,6 +91,65 @@ static const char *map_mode(const void *addr, const char *path)
 	}
 	fclose(f);
 	return mode;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+
+	while (f && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int cmd_cycle(const char *path, int n)
+{
+	int fds = count_fds(), maps = count_lines("/proc/self/maps");
+
+	for (int i = 0; i < n; i++) {
+		size_t len;
+		char *p = pmem_map_file(path, 0, 0, 0, &len, NULL);
+
+		if (!p) {
+			fprintf(stderr, "cycle %d: %s\n", i, pmem_errormsg());
+			return 2;
+		}
+		if (strcmp(map_mode(p, path), "direct") != 0) {
+			fprintf(stderr, "cycle %d: not mapped directly\n", i);
+			return 1;
+		}
+		char keep = p[i % len]; /* store and restore: the bytes stay */
+
+		p[i % len] = (char)~keep;
+		pmem_persist(p + i % len, 1);
+		p[i % len] = keep;
+		pmem_persist(p + i % len, 1);
+		if (pmem_unmap(p, len) != 0) {
+			fprintf(stderr, "cycle %d: pmem_unmap: %s\n", i, pmem_errormsg());
+			return 1;
+		}
+	}
+	if (count_fds() != fds || count_lines("/proc/self/maps") != maps) {
+		fprintf(stderr, "after %d cycles: %d fds (was %d), %d mappings (was %d)\n", n,
+			count_fds(), fds, count_lines("/proc/self/maps"), maps);
+		return 1;
+	}
+	return 0;
 }
 
 static char *map_it(const char *path, size_t size, size_t *len)
@@ -232,6 +294,8 @@ int main(int argc, char **argv)
 		check(p, len, strtoull(argv[3], NULL, 0), "mapping");
 		return pmem_unmap(p, len) == 0 ? 0 : 1;
 	}
+	if (argc >= 4 && strcmp(argv[1], "cycle") == 0)
+		return cmd_cycle(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of dmap_tool.c\n");
 	return 2;
 }
