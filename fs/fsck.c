@@ -1063,11 +1063,25 @@ static int check_journal(struct fsck *f)
 	}
 	if (pending == 0)
 		return 0;
+	if (!f->repair) {
+		/* A committed transaction the next mount replays is a normal
+		 * crash state, not damage: a note, not a problem.  Check the
+		 * state recovery will produce: pmfs_device_map gave a file
+		 * the same private (MAP_PRIVATE) mapping as a read-only
+		 * mount, so replay changes memory only, never the image.  A
+		 * devdax namespace is mapped shared and read-only: there the
+		 * check sees the state before replay. */
+		bool private_copy = malformed == 0 && !f->fs.is_devdax;
+
+		emit(f,
+		     "note: journal: %u committed transactions not yet replayed (the next "
+		     "mount or fsck -y replays them); checking the state %s replay\n",
+		     pending, private_copy ? "after" : "before");
+		return private_copy ? pmfs_journal_recover(&f->fs, &replayed) : 0;
+	}
 	problem(f, true, 0, "journal: %u committed transactions not yet replayed; replayed",
 		pending);
-	/* Check the state recovery would produce: with -n on a file this
-	 * replays into a private mapping and the image is untouched. */
-	if (malformed == 0 && !(f->fs.read_only && f->fs.is_devdax))
+	if (malformed == 0)
 		return pmfs_journal_recover(&f->fs, &replayed);
 	return 0;
 }
