@@ -41,6 +41,6 @@ truncate -s 2G "$img"
 pid=$!
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
 mountpoint -q "$mnt" || { echo "run.sh: mount failed" >&2; exit 1; }
-echo "files in $dir ($(findmnt -n -o FSTYPE,OPTIONS -T "$dir" | cut -c1-60))"
+echo "files in $dir ($(findmnt -n -o FSTYPE,OPTIONS -T "$dir" | head -1 | cut -c1-60))"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
 "$build/bench/dmap/dmap_bench" "$mnt/bench.dat" "$raw" 1024 "$secs" "$rounds"
