@@ -986,6 +986,24 @@ static void run_pass(struct fsck *f)
 		pm_fence();
 }
 
+/* Incompat and ro_compat bits this fsck does not know: like e2fsck, it
+ * refuses to check (let alone repair) what it cannot understand.  Unknown
+ * compat bits are safe to ignore. */
+static bool refuse_features(struct fsck *f, const struct pmfs_super *sb)
+{
+	uint64_t incompat = sb->feature_incompat & ~PMFS_FEATURE_INCOMPAT_SUPP;
+	uint64_t ro_compat = sb->feature_ro_compat & ~PMFS_FEATURE_RO_COMPAT_SUPP;
+
+	if ((incompat | ro_compat) == 0)
+		return false;
+	emit(f,
+	     "%s: unsupported feature bits 0x%llx (incompat 0x%llx, ro_compat 0x%llx): "
+	     "this fsck.pmemfs is too old\n",
+	     f->device, (unsigned long long)(incompat | ro_compat),
+	     (unsigned long long)incompat, (unsigned long long)ro_compat);
+	return true;
+}
+
 static int check_supers(struct fsck *f, char *base, uint64_t size)
 {
 	uint64_t dev_blocks = size >> PMFS_BLOCK_SHIFT;
@@ -1004,7 +1022,8 @@ static int check_supers(struct fsck *f, char *base, uint64_t size)
 	memcpy(&backup, base + (backup_blk << PMFS_BLOCK_SHIFT), sizeof(backup));
 	berr = pmfs_super_check(&backup, size, bwhy, sizeof(bwhy));
 	if (perr == -EOPNOTSUPP || (perr && berr == -EOPNOTSUPP)) {
-		emit(f, "%s: %s\n", f->device, perr == -EOPNOTSUPP ? pwhy : bwhy);
+		if (!refuse_features(f, perr == -EOPNOTSUPP ? &primary : &backup))
+			emit(f, "%s: %s\n", f->device, perr == -EOPNOTSUPP ? pwhy : bwhy);
 		return -EOPNOTSUPP;
 	}
 	if (perr && berr) {
@@ -1014,6 +1033,8 @@ static int check_supers(struct fsck *f, char *base, uint64_t size)
 	}
 	f->fs.sb_copy = perr ? backup : primary;
 	f->fs.sb = &f->fs.sb_copy;
+	if (refuse_features(f, f->fs.sb))
+		return -EOPNOTSUPP;
 	f->final = true; /* these are not re-checked by a later pass */
 	if (perr) {
 		if (problem(f, true, 0, "primary superblock: %s; restored from the backup", pwhy)) {

@@ -169,6 +169,31 @@ static void fsck_reports_newer_version(void **state)
 	expect_text("is not supported");
 }
 
+/* Like e2fsck: an unknown ro_compat or incompat bit means this fsck does
+ * not understand the fs, so it refuses (exit 8) with -n and with -y. */
+static void fsck_refuses_unknown_feature_bits(void **state)
+{
+	struct raw_image img;
+
+	(void)state;
+	raw_open(path, &img);
+	img.sb.feature_ro_compat |= 1ULL << 40;
+	raw_write_super(&img);
+	raw_close(&img);
+	expect_code(false, PMFS_FSCK_OPERROR);
+	expect_text("unsupported feature bits 0x10000000000 (incompat 0x0, ro_compat "
+		    "0x10000000000): this fsck.pmemfs is too old");
+	expect_code(true, PMFS_FSCK_OPERROR);
+
+	raw_open(path, &img);
+	img.sb.feature_ro_compat = PMFS_FEATURE_RO_COMPAT_SUPP;
+	img.sb.feature_incompat |= 1ULL << 3;
+	raw_write_super(&img);
+	raw_close(&img);
+	expect_code(false, PMFS_FSCK_OPERROR);
+	expect_text("unsupported feature bits 0x8 (incompat 0x8, ro_compat 0x0)");
+}
+
 static void fsck_reports_overlapping_extents(void **state)
 {
 	struct raw_image img;
@@ -557,6 +582,7 @@ int main(void)
 	    T(fsck_restores_primary_with_bad_checksum),
 	    T(fsck_rewrites_bad_backup),
 	    T(fsck_reports_newer_version),
+	    T(fsck_refuses_unknown_feature_bits),
 	    T(fsck_reports_overlapping_extents),
 	    T(fsck_removes_second_link_to_a_directory),
 	    T(fsck_frees_unreachable_directory_cycle),
