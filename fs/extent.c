@@ -22,6 +22,13 @@
 
 /* Blocks freed per unmap step: bounds the bitmap part of one tx. */
 #define UNMAP_CHUNK 8192u
+/* A fresh lane of the smallest size mount accepts holds one unmap step
+ * (the room checked in pmfs_extmap_unmap, two record headers) and the
+ * inode the caller logs after it, so freeing always progresses. */
+_Static_assert((size_t)PMFS_MIN_LANE_BLOCKS * PMFS_BLOCK_SIZE - PMFS_LANE_RECORDS_OFF >=
+		   PMFS_EXTENT_EDIT_ROOM + UNMAP_CHUNK / 8 * 3 + 2 * sizeof(struct pmfs_jrec) +
+		       PMFS_INODE_SIZE,
+	       "PMFS_MIN_LANE_BLOCKS too small for one unmap step");
 
 static uint32_t node_cap(uint32_t t)
 {

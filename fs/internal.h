@@ -83,6 +83,12 @@ uint32_t pmfs_crc32c(uint32_t crc, const void *buf, size_t len);
 #define PMFS_MIN_BLOCKS 16u	 /* smallest file system mount accepts */
 #define PMFS_MAX_LANES 1024u
 #define PMFS_MAX_LANE_BLOCKS 4096u /* 16 MiB per lane */
+/* Smallest lane mkfs makes and mount accepts: the largest transaction the
+ * core needs must fit in one lane, or the work it does never progresses
+ * (docs/FORMAT.md, journal).  The largest is a step of freeing blocks
+ * (fs/extent.c pmfs_extmap_unmap wants PMFS_EXTENT_EDIT_ROOM + 3 KiB, then
+ * the inode): about 17.5 KiB; a _Static_assert in fs/extent.c keeps it so. */
+#define PMFS_MIN_LANE_BLOCKS 5u
 uint32_t pmfs_super_csum(const struct pmfs_super *sb);
 /* 0, or -EINVAL (magic), -EBADMSG (checksum), -EOPNOTSUPP (newer version or
  * unknown incompat feature), -EUCLEAN (geometry); 'why' says which. */

@@ -53,6 +53,13 @@ int pmfs_mkfs_geometry(uint64_t size, uint64_t align, const struct pmfs_mkfs_opt
 			 lane_blocks, PMFS_MAX_LANES, PMFS_MAX_LANE_BLOCKS);
 		return -EINVAL;
 	}
+	if (lane_blocks < PMFS_MIN_LANE_BLOCKS) {
+		snprintf(msg, msglen,
+			 "journal lanes of %u KiB are too small: the largest transaction needs "
+			 "lanes of at least %u KiB",
+			 lane_blocks * 4, PMFS_MIN_LANE_BLOCKS * 4);
+		return -EINVAL;
+	}
 	inodes = opts->inodes ? opts->inodes + 1 : size / PMFS_MKFS_BYTES_PER_INODE;
 	if (inodes < 16)
 		inodes = 16;

@@ -95,9 +95,24 @@ int pmfs_inode_release(struct pmfs *fs, struct pmfs_node *node)
 	 * ext_count 0: like device nodes, they have no blocks */
 	if (di->ext_count || di->ext_overflow) {
 		while (!done) {
+			uint64_t before = di->blocks;
+
 			err = release_blocks_step(fs, node, &done);
 			if (err)
 				goto out;
+			/* A step that freed nothing would repeat forever (a
+			 * lane too small for one step: mount refuses such
+			 * geometry, but do not spin on it).  The inode stays
+			 * on the orphan list, a valid state; the next mount
+			 * retries. */
+			if (!done && di->blocks >= before) {
+				pmfs_logf(fs, PMFS_LOG_ERR,
+					  "inode %llu: freeing its blocks makes no progress "
+					  "(journal lanes of %u blocks); left on the orphan list",
+					  (unsigned long long)node->ino, fs->sb->lane_blocks);
+				err = -E2BIG;
+				goto out;
+			}
 		}
 	}
 	/* Last tx: xattr block, slot, list link, all at once. */

@@ -51,11 +51,11 @@ static int check_geometry(const struct pmfs_super *sb, uint64_t device_size, cha
 	if (sb->device_align < PMFS_BLOCK_SIZE || (sb->device_align & (sb->device_align - 1)))
 		return BAD("device_align %llu is not a power of two >= 4096",
 			   (unsigned long long)sb->device_align);
-	if (sb->journal_lanes < 1 || sb->journal_lanes > PMFS_MAX_LANES || sb->lane_blocks < 1 ||
-	    sb->lane_blocks > PMFS_MAX_LANE_BLOCKS)
-		return BAD("journal of %u lanes x %u blocks is outside the limits (%u x %u)",
+	if (sb->journal_lanes < 1 || sb->journal_lanes > PMFS_MAX_LANES ||
+	    sb->lane_blocks < PMFS_MIN_LANE_BLOCKS || sb->lane_blocks > PMFS_MAX_LANE_BLOCKS)
+		return BAD("journal of %u lanes x %u blocks is outside the limits (1..%u x %u..%u)",
 			   sb->journal_lanes, sb->lane_blocks, PMFS_MAX_LANES,
-			   PMFS_MAX_LANE_BLOCKS);
+			   PMFS_MIN_LANE_BLOCKS, PMFS_MAX_LANE_BLOCKS);
 	journal_blocks = (uint64_t)sb->journal_lanes * sb->lane_blocks;
 	if (sb->data_start >= total - 1)
 		return BAD("data_start %llu leaves no data blocks (total %llu)",

@@ -185,12 +185,13 @@ int main(int argc, char **argv)
 			opts.journal_lanes = (uint32_t)v;
 			break;
 		case 'B':
-			if (!parse_size(optarg, &v) || v < PMFS_BLOCK_SIZE || v % PMFS_BLOCK_SIZE ||
-			    v / PMFS_BLOCK_SIZE > PMFS_MAX_LANE_BLOCKS) {
+			if (!parse_size(optarg, &v) || v < PMFS_MIN_LANE_BLOCKS * PMFS_BLOCK_SIZE ||
+			    v % PMFS_BLOCK_SIZE || v / PMFS_BLOCK_SIZE > PMFS_MAX_LANE_BLOCKS) {
 				fprintf(stderr,
 					"%s: bad --lane-size '%s': expected a multiple of "
-					"4K up to %uM\n",
-					prog, optarg, PMFS_MAX_LANE_BLOCKS / 256);
+					"4K from %uK (the largest transaction) up to %uM\n",
+					prog, optarg, PMFS_MIN_LANE_BLOCKS * 4,
+					PMFS_MAX_LANE_BLOCKS / 256);
 				return 1;
 			}
 			opts.lane_blocks = (uint32_t)(v / PMFS_BLOCK_SIZE);

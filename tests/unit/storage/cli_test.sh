@@ -37,6 +37,9 @@ check mkfs_label_shown 0 "label         clitest" -- "$MKFS" --force --size 32M -
 check mkfs_refuses_existing 1 "already holds a pmemfs; use --force" -- "$MKFS" "$IMG"
 check mkfs_inodes 0 "1007 inodes" -- "$MKFS" --force --inodes 999 "$IMG"
 check mkfs_list 0 "" -- "$MKFS" --list
+# lanes below the largest transaction (freeing blocks would never progress)
+check mkfs_lane_too_small 1 "mkfs.pmemfs: bad --lane-size '16K': expected a multiple of 4K from 20K" -- "$MKFS" --force -J 2 -B 16K "$IMG"
+check mkfs_lane_minimum 0 "2 lanes x 20 KiB" -- "$MKFS" --force -J 2 -B 20K "$IMG"
 check mkfs_null_device 1 "not a devdax namespace" -- "$MKFS" /dev/null
 
 check fsck_help 0 "Usage: fsck.pmemfs" -- "$FSCK" --help

@@ -227,6 +227,43 @@ static void mount_refuses_bad_geometry(void **state)
 	unlink(path);
 }
 
+/* Lanes smaller than the largest transaction: mkfs refuses to make them
+ * (freeing blocks would never progress), and mount refuses an image that
+ * has them. */
+static void mkfs_and_mount_refuse_lanes_below_minimum(void **state)
+{
+	char path[128];
+	struct pmfs_mkfs_opts opts = {.size = 1 * MiB, .journal_lanes = 2,
+				      .lane_blocks = PMFS_MIN_LANE_BLOCKS - 1};
+	struct pmfs_mkfs_result res;
+	struct raw_image img;
+	struct pmfs *fs;
+	int err;
+
+	(void)state;
+	image_path(path, sizeof(path), "lanes");
+	unlink(path);
+	err = pmfs_mkfs(path, &opts, &res);
+	if (err != -EINVAL)
+		fail_msg("mkfs with %u-block lanes: expected -EINVAL, got %d (%s)",
+			 opts.lane_blocks, err, res.msg);
+	assert_non_null(strstr(res.msg, "too small"));
+	opts.lane_blocks = PMFS_MIN_LANE_BLOCKS;
+	opts.force = true;
+	err = pmfs_mkfs(path, &opts, &res);
+	if (err != 0)
+		fail_msg("mkfs with %u-block lanes: expected 0, got %d (%s)", opts.lane_blocks,
+			 err, res.msg);
+	raw_open(path, &img);
+	img.sb.lane_blocks = PMFS_MIN_LANE_BLOCKS - 1; /* still inside [2, itable) */
+	raw_write_super(&img);
+	raw_close(&img);
+	assert_int_equal(test_mount(path, false, &fs, NULL), -EUCLEAN);
+	if (strstr(test_log, "outside the limits") == NULL)
+		fail_msg("expected the log to name the lane limits, got:\n%s", test_log);
+	unlink(path);
+}
+
 static void statfs_reports_free_space(void **state)
 {
 	char path[128];
@@ -309,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(mount_refuses_both_superblocks_bad),
 	    cmocka_unit_test(mount_refuses_newer_version),
 	    cmocka_unit_test(mount_refuses_bad_geometry),
+	    cmocka_unit_test(mkfs_and_mount_refuse_lanes_below_minimum),
 	    cmocka_unit_test(statfs_reports_free_space),
 	    cmocka_unit_test(read_only_mount_writes_nothing),
 	    cmocka_unit_test(device_open_refuses_what_is_not_devdax),
