@@ -3,7 +3,9 @@
  * one tx (with a size change, in the last tx of the truncate: see file.h).
  * Changing the owner or group of a non-directory clears set-user-ID, and
  * set-group-ID when group-execute is set, as the kernel does; an explicit
- * mode in the same call wins.  Any setattr sets ctime (unless given).
+ * mode in the same call wins.  PMFS_SET_KILL_SUIDGID does the same for a
+ * truncate (the daemon handles FUSE_HANDLE_KILLPRIV_V2).  Any setattr sets
+ * ctime (unless given).
  */
 #include <errno.h>
 
@@ -24,6 +26,15 @@ int pmfs_getattr(struct pmfs *fs, pmfs_ino_t ino, struct stat *st)
 	return 0;
 }
 
+void pmfs_kill_suidgid(struct pmfs_inode *si)
+{
+	if (S_ISDIR(si->mode))
+		return;
+	si->mode &= ~(uint32_t)S_ISUID;
+	if (si->mode & S_IXGRP)
+		si->mode &= ~(uint32_t)S_ISGID;
+}
+
 struct attr_req {
 	const struct stat *st;
 	unsigned to_set;
@@ -41,12 +52,10 @@ static void apply_attrs(struct pmfs_inode *si, void *arg)
 			si->uid = st->st_uid;
 		if (r->to_set & PMFS_SET_GID)
 			si->gid = st->st_gid;
-		if (!S_ISDIR(si->mode)) {
-			si->mode &= ~(uint32_t)S_ISUID;
-			if (si->mode & S_IXGRP)
-				si->mode &= ~(uint32_t)S_ISGID;
-		}
+		pmfs_kill_suidgid(si);
 	}
+	if (r->to_set & PMFS_SET_KILL_SUIDGID)
+		pmfs_kill_suidgid(si);
 	if (r->to_set & PMFS_SET_MODE)
 		si->mode = (si->mode & S_IFMT) | (st->st_mode & 07777);
 	if (r->to_set & PMFS_SET_ATIME_NOW) {

@@ -325,6 +325,9 @@ ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len,
 		if (pos + written + (uint64_t)n > si.size)
 			si.size = pos + written + (uint64_t)n;
 		pmfs_touch_mc(&si);
+		/* the mode change commits with the data it guards */
+		if (flags & PMFS_WRITE_KILL_SUIDGID)
+			pmfs_kill_suidgid(&si);
 		err = pmfs_inode_log(fs, tx, ino, &si);
 		if (err) {
 			pmfs_tx_abort(tx);

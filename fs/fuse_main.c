@@ -13,6 +13,7 @@
 
 #include "fuse_args.h"
 #include "fuse_daemon.h"
+#include "fuse_io.h"
 #include "fuse_logging.h"
 #include "fuse_ops.h"
 
@@ -126,6 +127,10 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 		fuse_session_destroy(pf->se);
 		return -1;
 	}
+	/* After the mount (it takes the session's fd), before FUSE_INIT. */
+	if (pmfs_fuse_io_install(pf->se) != 0)
+		pmfs_fuse_log(PMFS_LOG_WARN, "cannot hook /dev/fuse I/O: every write asks "
+					     "for security.capability first");
 	if (have_real)
 		raise_readahead(realmnt);
 	pmfs_fuse_detach_done(0);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "fuse_io.h"
 #include "fuse_logging.h"
 #include "fuse_ops.h"
 
@@ -60,6 +61,28 @@ static void reply_entry(fuse_req_t req, int ret, const struct stat *st)
 		pmfs_forget(req_fs(req), st->st_ino, 1);
 }
 
+/*
+ * KILLPRIV_V2 (fuse_io.c): whether a request the kernel flagged will clear
+ * set-ID bits of ino.  The kernel keeps the mode it cached (a WRITE or OPEN
+ * reply carries no attributes), so when we clear them we tell it
+ * (kernel_forget_attrs) before the reply: a stat() right after the write
+ * must not show S_ISUID.  Rare: only set-ID files written without CAP_FSETID.
+ */
+static bool will_kill_suidgid(fuse_req_t req, fuse_ino_t ino)
+{
+	struct stat st;
+
+	if (!pmfs_fuse_req_kill_suidgid() || pmfs_getattr(req_fs(req), ino, &st) < 0)
+		return false;
+	return (st.st_mode & S_ISUID) || (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+}
+
+/* Offset -1: the kernel drops its cached attributes, not the pages. */
+static void kernel_forget_attrs(fuse_req_t req, fuse_ino_t ino)
+{
+	fuse_lowlevel_notify_inval_inode(req_fuse(req)->se, ino, -1, 0);
+}
+
 static void pmfs_fuse_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct pmfs_fuse *pf = userdata;
@@ -69,7 +92,8 @@ static void pmfs_fuse_init(void *userdata, struct fuse_conn_info *conn)
 	/* The kernel lowers the mount's read-ahead to this: keep the 1 MiB
 	 * that fuse_main.c set through sysfs before this reply. */
 	conn->max_readahead = PMFS_FUSE_MAX_IO;
-	/* The daemon would have to clear set-ID bits itself; let the kernel. */
+	/* Not v1 (the daemon would clear set-ID bits on every write, even
+	 * for root): fuse_io.c negotiates KILLPRIV_V2, which says when. */
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	/* Locks are local to this host: the kernel handles them alone. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
@@ -156,9 +180,14 @@ static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			      struct fuse_file_info *fi)
 {
 	struct stat st;
-	int ret = pmfs_setattr(req_fs(req), ino, attr, setattr_bits(to_set), &st);
+	unsigned bits = setattr_bits(to_set);
+	int ret;
 
 	(void)fi;
+	/* KILLPRIV_V2 (fuse_io.c): a truncate by a caller without CAP_FSETID */
+	if (pmfs_fuse_req_kill_suidgid())
+		bits |= PMFS_SET_KILL_SUIDGID;
+	ret = pmfs_setattr(req_fs(req), ino, attr, bits, &st);
 	if (ret < 0)
 		reply_status(req, ret);
 	else
@@ -246,9 +275,18 @@ static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* FUSE_CAP_ATOMIC_O_TRUNC (libfuse's default): the truncate is ours. */
 	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		struct stat st = {.st_size = 0};
-		int ret = pmfs_setattr(pf->fs, ino, &st, PMFS_SET_SIZE | PMFS_SET_MTIME_NOW, NULL);
+		unsigned bits = PMFS_SET_SIZE | PMFS_SET_MTIME_NOW;
+		bool kill = will_kill_suidgid(req, ino);
+		int ret;
+
+		/* KILLPRIV_V2 (fuse_io.c): FUSE_OPEN_KILL_SUIDGID */
+		if (pmfs_fuse_req_kill_suidgid())
+			bits |= PMFS_SET_KILL_SUIDGID;
+		ret = pmfs_setattr(pf->fs, ino, &st, bits, NULL);
 		if (ret < 0)
 			return ret;
+		if (kill)
+			kernel_forget_attrs(req, ino);
 	}
 	fi->fh = 0;
 	fi->keep_cache = 1;
@@ -324,10 +362,16 @@ static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 			    struct fuse_file_info *fi)
 {
+	/* KILLPRIV_V2 (fuse_io.c): the kernel no longer clears set-ID bits
+	 * before a write; FUSE_WRITE_KILL_SUIDGID asks us to, in the write. */
+	unsigned flags = pmfs_fuse_req_kill_suidgid() ? PMFS_WRITE_KILL_SUIDGID : 0;
+	bool kill = flags && will_kill_suidgid(req, ino);
 	ssize_t ret;
 
 	(void)fi;
-	ret = pmfs_write(req_fs(req), ino, buf, size, off, 0);
+	ret = pmfs_write(req_fs(req), ino, buf, size, off, flags);
+	if (ret > 0 && kill)
+		kernel_forget_attrs(req, ino);
 	if (ret < 0)
 		reply_status(req, ret);
 	else

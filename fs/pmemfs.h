@@ -74,6 +74,9 @@ int pmfs_getattr(struct pmfs *fs, pmfs_ino_t ino, struct stat *st);
 #define PMFS_SET_ATIME_NOW (1u << 6)
 #define PMFS_SET_MTIME_NOW (1u << 7)
 #define PMFS_SET_CTIME (1u << 8)     /* from st->st_ctim */
+/* Clear set-user-ID, and set-group-ID if group-execute is set (a write or
+ * truncate by a caller without CAP_FSETID); an explicit mode wins. */
+#define PMFS_SET_KILL_SUIDGID (1u << 9)
 /* Applies the requested changes atomically, then fills *out (may be NULL). */
 int pmfs_setattr(struct pmfs *fs, pmfs_ino_t ino, const struct stat *st, unsigned to_set,
 		 struct stat *out);
@@ -127,6 +130,8 @@ typedef int (*pmfs_emit_fn)(void *ctx, const struct iovec *iov, int iovcnt, size
 int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_emit_fn emit,
 		   void *ctx);
 #define PMFS_WRITE_APPEND (1u << 0) /* write at end of file, atomically */
+/* Clear set-ID bits as PMFS_SET_KILL_SUIDGID does, in the write's own tx. */
+#define PMFS_WRITE_KILL_SUIDGID (1u << 1)
 ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len, off_t off,
 		   unsigned flags);
 /* mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE, FALLOC_FL_ZERO_RANGE[|KEEP_SIZE] */
