@@ -444,9 +444,17 @@ static int fill_holes(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m
 	return 0;
 }
 
-/* Maps zeroed blocks into every hole of [lblk, end); several txs if
- * needed.  On ENOSPC what was allocated stays (zeroed, so harmless). */
-static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, uint64_t end)
+/*
+ * Maps zeroed blocks into every hole of [lblk, end); several txs if
+ * needed.  On ENOSPC what was allocated stays (zeroed, so harmless).
+ * newsize > 0 (fallocate without KEEP_SIZE): the tx that maps the last
+ * hole also raises the size to newsize, with mtime and ctime, so an
+ * allocation that fits one tx is atomic with its size.  A larger one
+ * commits its earlier steps as blocks past EOF (zeroed, a valid file with
+ * the old size and a new ctime) and the size with the last step.
+ */
+static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, uint64_t end,
+			uint64_t newsize)
 {
 	while (lblk < end) {
 		struct pmfs_tx *tx = pmfs_tx_begin(fs);
@@ -469,8 +477,17 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 		}
 		/* what fit is kept even when space ran out: zeroed blocks
 		 * inside or past EOF read as zeros, a consistent state */
+		if (!nospc && lblk >= end && newsize > si.size) {
+			/* last step: the size commits with the blocks; the
+			 * stale tail of the old last block is zeroed first
+			 * (ordered by the fence below, before the commit) */
+			zero_tail(fs, m, si.size, newsize);
+			si.size = newsize;
+			pmfs_touch_mc(&si);
+		} else {
+			pmfs_touch_c(&si);
+		}
 		pm_fence();
-		pmfs_touch_c(&si);
 		err = pmfs_inode_log(fs, tx, node->ino, &si);
 		if (!err)
 			err = pmfs_tx_commit(tx);
@@ -699,7 +716,9 @@ int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t l
 		if (err)
 			goto out;
 	}
-	err = alloc_zeroed(fs, node, s / BS, div_up(e, BS));
+	/* Without KEEP_SIZE the size rises in the tx that maps the last
+	 * hole; extend_size does it alone when nothing needed mapping. */
+	err = alloc_zeroed(fs, node, s / BS, div_up(e, BS), mode & keep ? 0 : e);
 	if (!err && !(mode & keep))
 		err = extend_size(fs, node, e);
 out:
