@@ -124,10 +124,16 @@ static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out
 	m->n = di->ext_count;
 	for (blk = di->ext_overflow; blk;
 	     blk = ((const struct pmfs_extent_block *)pmfs_block(fs, blk))->next) {
-		const struct pmfs_extent_block *eb = pmfs_block(fs, blk);
+		const struct pmfs_extent_block *eb;
 
-		if (!valid_block(fs, blk) || eb->count > PMFS_EXTENTS_PER_BLOCK ||
-		    ++hops > fs->sb->total_blocks) {
+		/* check blk before forming its address: an out-of-range
+		 * number may wrap the pointer arithmetic of pmfs_block() */
+		if (!valid_block(fs, blk) || ++hops > fs->sb->total_blocks) {
+			err = -EIO;
+			goto fail;
+		}
+		eb = pmfs_block(fs, blk);
+		if (eb->count > PMFS_EXTENTS_PER_BLOCK) {
 			err = -EIO;
 			goto fail;
 		}
