@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmap.h"
 #include "extent.h"
 #include "persist.h"
 
@@ -472,7 +473,7 @@ int pmfs_extmap_unmap(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m
 		}
 		if (oe - os > UNMAP_CHUNK)
 			os = oe - UNMAP_CHUNK;
-		err = pmfs_bfree(fs, tx, e.pblk + (os - e.lblk), oe - os);
+		err = pmfs_dmap_bfree(fs, tx, e.pblk + (os - e.lblk), oe - os);
 		if (err)
 			return err;
 		si->blocks -= oe - os;

@@ -15,6 +15,7 @@
 #include "fuse_daemon.h"
 #include "fuse_io.h"
 #include "fuse_logging.h"
+#include "fuse_dmap.h"
 #include "fuse_ops.h"
 
 /* Turns the core's mount errors into something a user can act on. */
@@ -176,6 +177,7 @@ int main(int argc, char **argv)
 	pf.entry_timeout = args.entry_timeout;
 
 	ret = serve(&args, &pf);
+	pmfs_fuse_dmap_shutdown(&pf);
 	if (pmfs_unmount(pf.fs) < 0) {
 		pmfs_fuse_log(PMFS_LOG_ERR, "unmounting %s failed: the next mount will recover",
 			      args.device);

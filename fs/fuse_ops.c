@@ -14,6 +14,7 @@
 
 #include "fuse_io.h"
 #include "fuse_logging.h"
+#include "fuse_dmap.h"
 #include "fuse_ops.h"
 
 _Static_assert(FUSE_ROOT_ID == PMFS_ROOT_INO, "root inode numbers agree");
@@ -290,6 +291,7 @@ static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = 0;
 	fi->keep_cache = 1;
+	pmfs_fuse_dmap_open(pf, ino, fi);
 	return 0;
 }
 
@@ -319,6 +321,7 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 	}
 	fi->fh = 0;
 	fi->keep_cache = 1;
+	pmfs_fuse_dmap_open(pf, st.st_ino, fi);
 	fill_entry(pf, &st, &e);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		pmfs_forget(pf->fs, st.st_ino, 1);
@@ -395,8 +398,7 @@ static void pmfs_fuse_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 static void pmfs_fuse_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
+	pmfs_fuse_dmap_release(req_fuse(req), ino, fi);
 	fuse_reply_err(req, 0);
 }
 
@@ -669,4 +671,5 @@ const struct fuse_lowlevel_ops pmfs_fuse_ops = {
     .fallocate = pmfs_fuse_fallocate,
     .lseek = pmfs_fuse_lseek,
     .copy_file_range = pmfs_fuse_copy_file_range,
+    .ioctl = pmfs_fuse_dmap_ioctl,
 };
