@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "persist.h"
 
@@ -406,6 +407,8 @@ int pmfs_balloc(struct pmfs *fs, struct pmfs_tx *tx, uint64_t goal, uint64_t wan
 	uint64_t max_len;
 	int err;
 
+	if (pmfs_fault_hit())
+		return -ENOSPC;
 	if (min == 0)
 		min = 1;
 	if (align == 0)

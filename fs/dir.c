@@ -16,6 +16,7 @@
 
 #include "dir.h"
 #include "extent.h"
+#include "fault.h"
 #include "hash.h"
 #include "persist.h"
 
@@ -78,7 +79,7 @@ static int tab_insert(struct pmfs_dirindex *d, uint32_t hash, uint32_t slot)
 {
 	if ((uint64_t)(d->used + 1) * 2 > (uint64_t)d->mask + 1) {
 		uint32_t nsize = (d->mask + 1) * 2;
-		struct hslot *nt = calloc(nsize, sizeof(*nt));
+		struct hslot *nt = pmfs_calloc(nsize, sizeof(*nt));
 
 		if (!nt)
 			return -ENOMEM;
@@ -127,11 +128,11 @@ static int grow_blocks(struct pmfs_dirindex *d, uint32_t need)
 	uint32_t cap = d->blocks_cap ? d->blocks_cap * 2 : 8;
 	while (cap < need)
 		cap *= 2;
-	uint64_t *fm = realloc(d->freemap, cap * sizeof(*fm));
+	uint64_t *fm = pmfs_realloc(d->freemap, cap * sizeof(*fm));
 	if (!fm)
 		return -ENOMEM;
 	d->freemap = fm;
-	uint64_t *pb = realloc(d->pblk, cap * sizeof(*pb));
+	uint64_t *pb = pmfs_realloc(d->pblk, cap * sizeof(*pb));
 	if (!pb)
 		return -ENOMEM;
 	d->pblk = pb;
@@ -142,13 +143,13 @@ static int grow_blocks(struct pmfs_dirindex *d, uint32_t need)
 static int index_build(struct pmfs *fs, struct pmfs_node *dir, struct pmfs_dirindex **out)
 {
 	const struct pmfs_inode *di = pmfs_inode_get(fs, dir->ino);
-	struct pmfs_dirindex *d = calloc(1, sizeof(*d));
+	struct pmfs_dirindex *d = pmfs_calloc(1, sizeof(*d));
 	struct pmfs_extmap *m;
 	int err;
 
 	if (!d)
 		return -ENOMEM;
-	d->tab = calloc(16, sizeof(*d->tab));
+	d->tab = pmfs_calloc(16, sizeof(*d->tab));
 	d->mask = 15;
 	err = d->tab ? pmfs_extmap_get(fs, dir, &m) : -ENOMEM;
 	/* a directory has no holes: its size is what its extents map */

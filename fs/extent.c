@@ -19,6 +19,7 @@
 
 #include "dmap.h"
 #include "extent.h"
+#include "fault.h"
 #include "persist.h"
 
 /* Blocks freed per unmap step: bounds the bitmap part of one tx. */
@@ -54,7 +55,7 @@ static int reserve_ext(struct pmfs_extmap *m, uint32_t need)
 	uint32_t cap = m->cap ? m->cap : 16;
 	while (cap < need)
 		cap *= 2;
-	struct pmfs_extent *e = realloc(m->e, cap * sizeof(*e));
+	struct pmfs_extent *e = pmfs_realloc(m->e, cap * sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	m->e = e;
@@ -69,7 +70,7 @@ static int reserve_nodes(struct pmfs_extmap *m, uint32_t need)
 	uint32_t cap = m->nodes_cap ? m->nodes_cap : 4;
 	while (cap < need)
 		cap *= 2;
-	struct pmfs_extnode *nd = realloc(m->nodes, cap * sizeof(*nd));
+	struct pmfs_extnode *nd = pmfs_realloc(m->nodes, cap * sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
 	m->nodes = nd;
@@ -104,7 +105,7 @@ static bool extents_valid(const struct pmfs *fs, const struct pmfs_extmap *m)
 static int extmap_load(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_extmap **out)
 {
 	const struct pmfs_inode *di = pmfs_inode_get(fs, ino);
-	struct pmfs_extmap *m = calloc(1, sizeof(*m));
+	struct pmfs_extmap *m = pmfs_calloc(1, sizeof(*m));
 	uint64_t blk, hops = 0;
 	int err;
 
@@ -287,9 +288,9 @@ static int splice(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m, st
 		need = (L + PMFS_EXTENTS_PER_BLOCK - 1) / PMFS_EXTENTS_PER_BLOCK;
 	R = t1 - t0 + 1;
 
-	tmp = malloc((L ? L : 1) * sizeof(*tmp));
-	newnodes = malloc((m->nnodes - R + need + 1) * sizeof(*newnodes));
-	counts = calloc(need + 1, sizeof(*counts));
+	tmp = pmfs_malloc((L ? L : 1) * sizeof(*tmp));
+	newnodes = pmfs_malloc((m->nnodes - R + need + 1) * sizeof(*newnodes));
+	counts = pmfs_calloc(need + 1, sizeof(*counts));
 	err = reserve_ext(m, m->n - r + k);
 	if (!tmp || !newnodes || !counts || err) {
 		err = -ENOMEM;

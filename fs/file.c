@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "extent.h"
+#include "fault.h"
 #include "file.h"
 #include "icache.h"
 #include "persist.h"
@@ -856,7 +857,7 @@ ssize_t pmfs_copy_file_range(struct pmfs *fs, pmfs_ino_t ino_in, off_t off_in, p
 		total = len;
 	if ((uint64_t)off_out + total > PMFS_MAX_FILE_SIZE)
 		return -EFBIG;
-	buf = malloc(COPY_CHUNK);
+	buf = pmfs_malloc(COPY_CHUNK);
 	if (!buf)
 		return -ENOMEM;
 	while (p < total && !err) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fault.h"
 #include "internal.h"
 
 #define CHUNK_SLOTS 4096u
@@ -89,6 +90,8 @@ int pmfs_ialloc(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t *ino, uint32_t *
 	int64_t slot;
 	int err;
 
+	if (pmfs_fault_hit())
+		return -ENOSPC;
 	pthread_mutex_lock(&ia->lock);
 	slot = take_slot(ia);
 	pthread_mutex_unlock(&ia->lock);

@@ -19,6 +19,7 @@
 
 #include "dir.h"
 #include "extent.h"
+#include "fault.h"
 #include "icache.h"
 #include "persist.h"
 
@@ -122,7 +123,7 @@ int pmfs_iget(struct pmfs *fs, pmfs_ino_t ino, struct pmfs_node **out)
 		pthread_mutex_unlock(&b->lock);
 		return -ENOENT;
 	}
-	n = calloc(1, sizeof(*n));
+	n = pmfs_calloc(1, sizeof(*n));
 	if (!n) {
 		pthread_mutex_unlock(&b->lock);
 		return -ENOMEM;

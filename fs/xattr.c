@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "fault.h"
 #include "icache.h"
 #include "persist.h"
 
@@ -196,7 +197,7 @@ int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void 
 	err = pmfs_iget(fs, ino, &node);
 	if (err)
 		return err;
-	blk = malloc(XBS);
+	blk = pmfs_malloc(XBS);
 	if (!blk) {
 		pmfs_iput(fs, node);
 		return -ENOMEM;
@@ -352,7 +353,7 @@ int pmfs_removexattr(struct pmfs *fs, pmfs_ino_t ino, const char *name)
 	err = pmfs_iget(fs, ino, &node);
 	if (err)
 		return err;
-	blk = malloc(XBS);
+	blk = pmfs_malloc(XBS);
 	if (!blk) {
 		pmfs_iput(fs, node);
 		return -ENOMEM;

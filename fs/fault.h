@@ -1,0 +1,42 @@
+/*
+ * fault.h - fault injection for the tests.  pmfs_fault_countdown = 0 is off
+ * (the daemon never arms it): each point then costs one predictable branch.
+ * A test arms it with k: the k-th point passed from then on fails (balloc
+ * and ialloc return -ENOSPC, pmfs_malloc/calloc/realloc return NULL) and
+ * the countdown is off again.  pmfs_fault_passed counts the points passed
+ * while armed, so arming with a huge value and running an operation tells
+ * how many points it has.  Not thread-safe: tests arm it single-threaded.
+ */
+#ifndef PMFS_FAULT_H
+#define PMFS_FAULT_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+extern unsigned long pmfs_fault_countdown;
+extern unsigned long pmfs_fault_passed;
+
+static inline bool pmfs_fault_hit(void)
+{
+	if (__builtin_expect(pmfs_fault_countdown == 0, 1))
+		return false;
+	pmfs_fault_passed++;
+	return --pmfs_fault_countdown == 0;
+}
+
+static inline void *pmfs_malloc(size_t n)
+{
+	return pmfs_fault_hit() ? NULL : malloc(n);
+}
+
+static inline void *pmfs_calloc(size_t n, size_t size)
+{
+	return pmfs_fault_hit() ? NULL : calloc(n, size);
+}
+
+static inline void *pmfs_realloc(void *p, size_t n)
+{
+	return pmfs_fault_hit() ? NULL : realloc(p, n);
+}
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * fault_test.c - every allocation point of an operation fails once.  For
+ * each operation type the test counts the fault points the operation
+ * passes (fault.h: balloc/ialloc -> -ENOSPC, pmfs_malloc/calloc/realloc ->
+ * -ENOMEM), then for each point k on a freshly prepared image it arms the
+ * fault at k and runs the operation: it must fail with -ENOSPC or -ENOMEM
+ * (a write may instead come back short) and leave the tree as before (a
+ * short write: the written prefix, nothing else), also after an unmount,
+ * a clean fsck and a remount; the same operation must then succeed with
+ * faults off and give the tree of an undisturbed run.  The whole-tree
+ * signature is a copy of the one in crash_test.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "helpers.h"
+
+#define MiB (1024ULL * 1024)
+#define ROOT PMFS_ROOT_INO
+#define IMAGE_SIZE (16 * MiB)
+
+/* ---- the whole-tree signature ------------------------------------------------ */
+
+struct sig {
+	char **lines;
+	unsigned n, cap;
+};
+
+static void sig_add(struct sig *s, const char *line)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->lines = realloc(s->lines, s->cap * sizeof(*s->lines));
+	}
+	s->lines[s->n++] = strdup(line);
+}
+
+struct names {
+	char name[64][256];
+	unsigned n;
+};
+
+static int collect(void *ctx, const char *name, const struct stat *st, uint64_t off)
+{
+	struct names *ns = ctx;
+
+	(void)st;
+	(void)off;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	if (ns->n == 64)
+		return 1;
+	snprintf(ns->name[ns->n++], 256, "%s", name);
+	return 0;
+}
+
+static uint64_t content_hash(struct pmfs *fs, pmfs_ino_t ino, uint64_t size)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char buf[65536];
+
+	for (uint64_t off = 0; off < size; off += sizeof(buf)) {
+		ssize_t n = pmfs_read(fs, ino, buf, sizeof(buf), (off_t)off);
+
+		if (n <= 0)
+			fail_msg("read inode %llu at %llu: expected data, found %zd",
+				 (unsigned long long)ino, (unsigned long long)off, n);
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, struct sig *s)
+{
+	struct names *ns = calloc(1, sizeof(*ns));
+
+	expect_ok(pmfs_readdir(fs, dir, 0, false, collect, ns));
+	for (unsigned i = 0; i < ns->n; i++) {
+		char line[1024], xl[256] = "", target[PMFS_SYMLINK_MAX + 1] = "";
+		char child[512];
+		struct stat st;
+		ssize_t xn;
+
+		expect_ok(pmfs_lookup(fs, dir, ns->name[i], &st));
+		pmfs_forget(fs, st.st_ino, 1);
+		snprintf(child, sizeof(child), "%s/%s", path, ns->name[i]);
+		xn = pmfs_listxattr(fs, st.st_ino, xl, sizeof(xl) - 1);
+		if (xn > 0)
+			for (ssize_t k = 0; k < xn; k++)
+				if (!xl[k])
+					xl[k] = ',';
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t tn = pmfs_readlink(fs, st.st_ino, target, sizeof(target) - 1);
+
+			target[tn > 0 ? tn : 0] = 0;
+		}
+		snprintf(line, sizeof(line),
+			 "%s ino=%llu mode=%o uid=%u nlink=%u size=%lld data=%016llx x=%.100s "
+			 "t=%.60s/%zu",
+			 child, (unsigned long long)st.st_ino, st.st_mode, st.st_uid,
+			 (unsigned)st.st_nlink, (long long)st.st_size,
+			 S_ISREG(st.st_mode)
+			     ? (unsigned long long)content_hash(fs, st.st_ino, (uint64_t)st.st_size)
+			     : 0ULL,
+			 xl, target, strlen(target));
+		sig_add(s, line);
+		if (S_ISDIR(st.st_mode))
+			walk(fs, st.st_ino, child, s);
+	}
+	free(ns);
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *signature(struct pmfs *fs)
+{
+	struct sig s = {0};
+	size_t len = 1, pos = 0;
+	char *out;
+	struct stat root = stat_of(fs, ROOT);
+	char line[128];
+
+	snprintf(line, sizeof(line), "/ nlink=%u", (unsigned)root.st_nlink);
+	sig_add(&s, line);
+	walk(fs, ROOT, "", &s);
+	qsort(s.lines, s.n, sizeof(*s.lines), cmp_lines);
+	for (unsigned i = 0; i < s.n; i++)
+		len += strlen(s.lines[i]) + 1;
+	out = malloc(len);
+	for (unsigned i = 0; i < s.n; i++) {
+		pos += (size_t)sprintf(out + pos, "%s\n", s.lines[i]);
+		free(s.lines[i]);
+	}
+	out[pos] = 0;
+	free(s.lines);
+	return out;
+}
+
+/* ---- the driver ----------------------------------------------------------------- */
+
+/* An operation returns its result: 0 or a byte count, or -errno. */
+typedef long (*op_fn)(struct pmfs *fs);
+typedef void (*prep_fn)(struct pmfs *fs);
+
+static unsigned long total_points;
+
+/* Lookups that set an operation up run with faults paused. */
+static pmfs_ino_t ino_of(struct pmfs *fs, pmfs_ino_t dir, const char *name)
+{
+	unsigned long saved = pmfs_fault_countdown;
+	pmfs_ino_t ino;
+
+	pmfs_fault_countdown = 0;
+	ino = lookup_ino(fs, dir, name);
+	pmfs_fault_countdown = saved;
+	assert_true(ino != 0);
+	return ino;
+}
+
+static void fresh(struct core_env *env, prep_fn prepare)
+{
+	core_setup(env, "fault", IMAGE_SIZE, 1024);
+	prepare(env->fs);
+	core_remount(env); /* a clean start: DRAM state built from media */
+}
+
+/* Unmounts, checks the image, mounts again and compares the tree. */
+static void check_on_media(struct core_env *env, const char *want, const char *name, unsigned long k,
+			   const char *what)
+{
+	char *got;
+
+	expect_ok(pmfs_unmount(env->fs));
+	env->fs = NULL;
+	core_fsck_clean(env->path);
+	expect_ok(pmfs_mount(env->path, NULL, &env->fs, NULL));
+	got = signature(env->fs);
+	if (strcmp(got, want))
+		fail_msg("%s: fault point %lu: after remount expected the tree %s, found:\n%s\n"
+			 "--- expected:\n%s",
+			 name, k, what, got, want);
+	free(got);
+}
+
+/* A short write: the written prefix must read back as the pattern. */
+static void check_short_write(struct pmfs *fs, const char *name, unsigned long k, long r);
+
+static void fault_case(const char *name, prep_fn prepare, op_fn op)
+{
+	struct core_env env;
+	char *before, *after;
+	unsigned long n, failed = 0, shorts = 0, tolerated = 0;
+	long r;
+
+	/* count the points of an undisturbed run */
+	fresh(&env, prepare);
+	before = signature(env.fs);
+	pmfs_fault_passed = 0;
+	pmfs_fault_countdown = ~0UL;
+	r = op(env.fs);
+	pmfs_fault_countdown = 0;
+	n = pmfs_fault_passed;
+	if (r < 0)
+		fail_msg("%s: expected success without faults, found %ld", name, r);
+	if (n == 0)
+		fail_msg("%s: expected at least one fault point, found none", name);
+	after = signature(env.fs);
+	core_teardown(&env);
+
+	for (unsigned long k = 1; k <= n; k++) {
+		char *got;
+
+		fresh(&env, prepare);
+		pmfs_fault_countdown = k;
+		r = op(env.fs);
+		pmfs_fault_countdown = 0;
+		got = signature(env.fs);
+		if (r == -ENOSPC || r == -ENOMEM) {
+			failed++;
+			if (strcmp(got, before))
+				fail_msg("%s: fault point %lu of %lu (%ld): expected the tree "
+					 "before, found:\n%s\n--- before:\n%s",
+					 name, k, n, r, got, before);
+			check_on_media(&env, before, name, k, "before");
+		} else if (r > 0 && name[0] == 'w' && strcmp(got, after)) {
+			shorts++;
+			check_short_write(env.fs, name, k, r);
+			free(got);
+			got = signature(env.fs);
+			check_on_media(&env, got, name, k, "of the short write");
+		} else if (r >= 0) {
+			/* the point was on a path that tolerates the failure */
+			tolerated++;
+			if (strcmp(got, after))
+				fail_msg("%s: fault point %lu: succeeded (%ld) but expected the "
+					 "tree after, found:\n%s\n--- after:\n%s",
+					 name, k, r, got, after);
+			free(got);
+			check_on_media(&env, after, name, k, "after");
+			core_teardown(&env);
+			continue;
+		} else {
+			fail_msg("%s: fault point %lu of %lu: expected -ENOSPC or -ENOMEM, "
+				 "found %ld",
+				 name, k, n, r);
+		}
+		free(got);
+		/* with faults off the same operation succeeds */
+		r = op(env.fs);
+		if (r < 0)
+			fail_msg("%s: fault point %lu: retry expected success, found %ld", name, k,
+				 r);
+		got = signature(env.fs);
+		if (strcmp(got, after))
+			fail_msg("%s: fault point %lu: retry expected the tree after, found:\n%s\n"
+				 "--- after:\n%s",
+				 name, k, got, after);
+		free(got);
+		check_on_media(&env, after, name, k, "after");
+		core_teardown(&env);
+	}
+	total_points += n;
+	printf("%-24s fault points injected: %3lu (%lu failed cleanly, %lu short writes, "
+	       "%lu tolerated)\n",
+	       name, n, failed, shorts, tolerated);
+	free(before);
+	free(after);
+}
+
+/* ---- operations ------------------------------------------------------------------ */
+
+#define WRITE_SEED 9
+
+static void write_n(struct pmfs *fs, pmfs_ino_t f, size_t len, off_t off, int seed)
+{
+	char *buf = malloc(len);
+
+	fill_pattern(buf, len, (uint64_t)seed, (uint64_t)off);
+	expect_eq(pmfs_write(fs, f, buf, len, off, 0), len);
+	free(buf);
+}
+
+static void prep_basic(struct pmfs *fs)
+{
+	pmfs_ino_t d1 = mk_dir(fs, ROOT, "d1"), d2 = mk_dir(fs, ROOT, "d2");
+	pmfs_ino_t f = mk_file(fs, ROOT, "f"), g = mk_file(fs, d1, "g");
+
+	mk_dir(fs, d1, "sub");
+	mk_dir(fs, d2, "other");
+	mk_file(fs, ROOT, "empty");
+	write_n(fs, f, 20000, 0, 1);
+	write_n(fs, g, 5000, 0, 2);
+	expect_ok(pmfs_symlink(fs, ROOT, "ln", "f", 0, 0, NULL));
+	expect_ok(pmfs_setxattr(fs, f, "user.k", "v", 1, 0));
+}
+
+/* The writes: which file, where and how much (the short-write check needs
+ * them). */
+static const struct wcase {
+	const char *name, *file;
+	off_t off;
+	size_t len;
+} wcases[] = {
+    {"write_new_blocks", "empty", 0, 40000},
+    {"write_extend", "f", 20000, 30000},
+    {"write_hole", "f", 1 << 20, 8192},
+};
+
+static const struct wcase *wcase_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(wcases) / sizeof(wcases[0]); i++)
+		if (!strcmp(wcases[i].name, name))
+			return &wcases[i];
+	fail_msg("no write case %s", name);
+	return NULL;
+}
+
+static long do_write(struct pmfs *fs, const char *name)
+{
+	const struct wcase *w = wcase_of(name);
+	pmfs_ino_t f = ino_of(fs, ROOT, w->file);
+	char *buf = malloc(w->len);
+	long r;
+
+	fill_pattern(buf, w->len, WRITE_SEED, (uint64_t)w->off);
+	r = (long)pmfs_write(fs, f, buf, w->len, w->off, 0);
+	free(buf);
+	return r;
+}
+
+static void check_short_write(struct pmfs *fs, const char *name, unsigned long k, long r)
+{
+	const struct wcase *w = wcase_of(name);
+	pmfs_ino_t f = ino_of(fs, ROOT, w->file);
+	struct stat st = stat_of(fs, f);
+	char *want = malloc((size_t)r), *got = malloc((size_t)r);
+
+	if (r >= (long)w->len)
+		fail_msg("%s: fault point %lu: expected a short write, found %ld", name, k, r);
+	if (st.st_size < w->off + r)
+		fail_msg("%s: fault point %lu: expected size >= %lld after a short write of %ld, "
+			 "found %lld",
+			 name, k, (long long)(w->off + r), r, (long long)st.st_size);
+	fill_pattern(want, (size_t)r, WRITE_SEED, (uint64_t)w->off);
+	expect_eq(pmfs_read(fs, f, got, (size_t)r, w->off), r);
+	if (memcmp(want, got, (size_t)r))
+		fail_msg("%s: fault point %lu: the written prefix of %ld bytes reads back wrong",
+			 name, k, r);
+	free(want);
+	free(got);
+}
+
+static long op_write_new_blocks(struct pmfs *fs)
+{
+	return do_write(fs, "write_new_blocks");
+}
+static long op_write_extend(struct pmfs *fs)
+{
+	return do_write(fs, "write_extend");
+}
+static long op_write_hole(struct pmfs *fs)
+{
+	return do_write(fs, "write_hole");
+}
+
+static long made(struct pmfs *fs, int err, const struct stat *st)
+{
+	if (err == 0)
+		expect_ok(pmfs_forget(fs, st->st_ino, 1));
+	return err;
+}
+static long op_create(struct pmfs *fs)
+{
+	struct stat st;
+
+	return made(fs, pmfs_create(fs, ROOT, "new", 0644, 0, 0, &st), &st);
+}
+static long op_mkdir(struct pmfs *fs)
+{
+	struct stat st;
+
+	return made(fs, pmfs_mkdir(fs, ino_of(fs, ROOT, "d1"), "newdir", 0755, 0, 0, &st), &st);
+}
+static long op_symlink_long(struct pmfs *fs)
+{
+	char t[600];
+	struct stat st;
+
+	memset(t, 'x', sizeof(t) - 1);
+	t[sizeof(t) - 1] = 0;
+	return made(fs, pmfs_symlink(fs, ROOT, "longlink", t, 0, 0, &st), &st);
+}
+static long op_link(struct pmfs *fs)
+{
+	struct stat st;
+
+	return made(fs, pmfs_link(fs, ino_of(fs, ROOT, "f"), ino_of(fs, ROOT, "d2"), "hard", &st),
+		    &st);
+}
+static long op_mknod(struct pmfs *fs)
+{
+	struct stat st;
+
+	return made(fs, pmfs_mknod(fs, ROOT, "dev", S_IFCHR | 0600, 0x0103, 0, 0, &st), &st);
+}
+static long op_unlink_open(struct pmfs *fs)
+{
+	pmfs_ino_t f = ino_of(fs, ROOT, "f");
+	unsigned long saved = pmfs_fault_countdown;
+	struct stat st;
+	int err;
+
+	pmfs_fault_countdown = 0;
+	expect_ok(pmfs_lookup(fs, ROOT, "f", &st)); /* the open reference */
+	pmfs_fault_countdown = saved;
+	err = pmfs_unlink(fs, ROOT, "f");
+	expect_ok(pmfs_forget(fs, f, 1));
+	return err;
+}
+static long op_rename_over(struct pmfs *fs)
+{
+	return pmfs_rename(fs, ino_of(fs, ROOT, "d1"), "g", ROOT, "f", 0);
+}
+static long op_rename_dir_move(struct pmfs *fs)
+{
+	pmfs_ino_t other = ino_of(fs, ino_of(fs, ROOT, "d2"), "other");
+
+	return pmfs_rename(fs, ino_of(fs, ROOT, "d1"), "sub", other, "moved", 0);
+}
+static long op_truncate_down(struct pmfs *fs)
+{
+	struct stat st = {.st_size = 3000};
+
+	return pmfs_setattr(fs, ino_of(fs, ROOT, "f"), &st, PMFS_SET_SIZE, NULL);
+}
+static long op_truncate_up(struct pmfs *fs)
+{
+	struct stat st = {.st_size = 100000};
+
+	return pmfs_setattr(fs, ino_of(fs, ROOT, "f"), &st, PMFS_SET_SIZE, NULL);
+}
+static long op_fallocate(struct pmfs *fs)
+{
+	return pmfs_fallocate(fs, ino_of(fs, ROOT, "f"), 0, 16384, 200000);
+}
+static long op_setxattr_new_block(struct pmfs *fs)
+{
+	pmfs_ino_t g = ino_of(fs, ino_of(fs, ROOT, "d1"), "g");
+
+	return pmfs_setxattr(fs, g, "user.new", "value", 5, XATTR_CREATE);
+}
+
+#define CASE(name, prep, op)                                                                       \
+	static void test_fault_##name(void **state)                                               \
+	{                                                                                          \
+		(void)state;                                                                       \
+		fault_case(#name, prep, op);                                                       \
+	}
+CASE(create, prep_basic, op_create)
+CASE(mkdir, prep_basic, op_mkdir)
+CASE(symlink_long, prep_basic, op_symlink_long)
+CASE(link, prep_basic, op_link)
+CASE(unlink_open, prep_basic, op_unlink_open)
+CASE(rename_over, prep_basic, op_rename_over)
+CASE(rename_dir_move, prep_basic, op_rename_dir_move)
+CASE(write_new_blocks, prep_basic, op_write_new_blocks)
+CASE(write_extend, prep_basic, op_write_extend)
+CASE(write_hole, prep_basic, op_write_hole)
+CASE(truncate_down, prep_basic, op_truncate_down)
+CASE(truncate_up, prep_basic, op_truncate_up)
+CASE(fallocate, prep_basic, op_fallocate)
+CASE(setxattr_new_block, prep_basic, op_setxattr_new_block)
+CASE(mknod, prep_basic, op_mknod)
+
+static int print_total(void **state)
+{
+	(void)state;
+	printf("fault points injected: %lu\n", total_points);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fault_create),
+	    cmocka_unit_test(test_fault_mkdir),
+	    cmocka_unit_test(test_fault_symlink_long),
+	    cmocka_unit_test(test_fault_link),
+	    cmocka_unit_test(test_fault_unlink_open),
+	    cmocka_unit_test(test_fault_rename_over),
+	    cmocka_unit_test(test_fault_rename_dir_move),
+	    cmocka_unit_test(test_fault_write_new_blocks),
+	    cmocka_unit_test(test_fault_write_extend),
+	    cmocka_unit_test(test_fault_write_hole),
+	    cmocka_unit_test(test_fault_truncate_down),
+	    cmocka_unit_test(test_fault_truncate_up),
+	    cmocka_unit_test(test_fault_fallocate),
+	    cmocka_unit_test(test_fault_setxattr_new_block),
+	    cmocka_unit_test(test_fault_mknod),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, print_total);
+}
