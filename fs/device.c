@@ -235,6 +235,33 @@ fail:
 	return err;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/*
+ * An emulation file faults once per 4 KiB page into the mapping, on the
+ * first store to it: 52-59% of the daemon's CPU in a sequential write
+ * (bench/fs/README.md).  Populating the page tables at mount moves that
+ * cost out of the data path (measured: 0.92 -> 0.33 s daemon CPU for the
+ * first 1 GiB written; the mount of a 4 GiB image takes ~1 s CPU more).
+ * Only a writable, fully allocated file (st_blocks covers the size): on a
+ * sparse one it would allocate the whole file in /dev/shm.  A devdax
+ * mapping faults per 2 MiB and is left alone.  Best effort: kernels before
+ * 5.14 answer EINVAL and the faults stay.  Nothing is written, so nothing
+ * about persistence changes.
+ */
+void pmfs_device_populate(int fd, const struct pmfs_device_info *info, char *base,
+			  bool read_only)
+{
+	struct stat st;
+
+	if (info->is_devdax || read_only || fstat(fd, &st) != 0 ||
+	    (uint64_t)st.st_blocks * 512 < info->size)
+		return;
+	(void)madvise(base, info->size, MADV_POPULATE_WRITE);
+}
+
 /*
  * Writable file: pmem_map_file() of the bundled libpmem (through
  * /proc/self/fd so the locked file is the one mapped), which registers the

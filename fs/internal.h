@@ -172,6 +172,9 @@ int pmfs_device_open(const char *path, bool read_only, int *fd, struct pmfs_devi
 int pmfs_device_map(int fd, const struct pmfs_device_info *info, bool read_only, char **base,
 		    bool *is_pmem);
 void pmfs_device_unmap(char *base, uint64_t size);
+/* At mount: fault in the mapping of a fully allocated emulation file. */
+void pmfs_device_populate(int fd, const struct pmfs_device_info *info, char *base,
+			  bool read_only);
 /* Human text for the errors of pmfs_device_open (-EBUSY: in use, -ENODEV:
  * not devdax, ...); strerror for the rest. */
 const char *pmfs_device_strerror(int err);

@@ -136,6 +136,8 @@ int pmfs_mount(const char *device, const struct pmfs_mount_opts *opts, struct pm
 		pmfs_logf(fs, PMFS_LOG_ERR, "%s: cannot map: %s", device, strerror(-err));
 		goto fail;
 	}
+	/* mount only: mkfs and fsck map the device too, briefly */
+	pmfs_device_populate(fs->dev_fd, &fs->dev_info, fs->base, fs->read_only);
 	err = load_super(fs);
 	if (err)
 		goto fail;
