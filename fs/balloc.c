@@ -422,7 +422,7 @@ int pmfs_balloc(struct pmfs *fs, struct pmfs_tx *tx, uint64_t goal, uint64_t wan
 		return -E2BIG;
 	if (want > max_len)
 		want = max_len;
-	r = malloc(sizeof(*r));
+	r = pmfs_malloc(sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
 
@@ -478,7 +478,7 @@ int pmfs_bfree(struct pmfs *fs, struct pmfs_tx *tx, uint64_t pblk, uint64_t coun
 	}
 	if (pmfs_tx_room(tx) + sizeof(struct pmfs_jrec) < log_cost(count))
 		return -E2BIG;
-	r = malloc(sizeof(*r));
+	r = pmfs_malloc(sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
 	r->start = pblk;

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "persist.h"
 
@@ -276,7 +277,7 @@ int pmfs_tx_defer(struct pmfs_tx *tx, void (*fn)(struct pmfs *fs, void *arg, boo
 {
 	if (tx->ndefers == tx->defer_cap) {
 		unsigned cap = tx->defer_cap ? tx->defer_cap * 2 : 8;
-		struct pmfs_defer *d = realloc(tx->defers, cap * sizeof(*d));
+		struct pmfs_defer *d = pmfs_realloc(tx->defers, cap * sizeof(*d));
 
 		if (d == NULL)
 			return -ENOMEM;
