@@ -93,16 +93,40 @@ static const char *map_mode(const void *addr, const char *path)
 	return mode;
 }
 
-static int count_lines(const char *path)
+/* Lines of /proc/self/maps that name 'what' (a device path). */
+static int count_maps_of(const char *what)
 {
-	FILE *f = fopen(path, "r");
-	int n = 0, c;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
 
-	while (f && (c = fgetc(f)) != EOF)
-		n += c == '\n';
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
 	if (f)
 		fclose(f);
 	return n;
+}
+
+/* The backing path of the mapping at addr ("" if anonymous). */
+static void backing_of(const void *addr, char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char *name = strchr(line, '/');
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)addr >= lo &&
+		    (uintptr_t)addr < hi && name) {
+			name[strcspn(name, "\n")] = '\0';
+			snprintf(out, size, "%s", name);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
 }
 
 static int count_fds(void)
@@ -119,7 +143,8 @@ static int count_fds(void)
 
 static int cmd_cycle(const char *path, int n)
 {
-	int fds = count_fds(), maps = count_lines("/proc/self/maps");
+	int fds = count_fds();
+	char dev[4096] = "";
 
 	for (int i = 0; i < n; i++) {
 		size_t len;
@@ -129,7 +154,9 @@ static int cmd_cycle(const char *path, int n)
 			fprintf(stderr, "cycle %d: %s\n", i, pmem_errormsg());
 			return 2;
 		}
-		if (strcmp(map_mode(p, path), "direct") != 0) {
+		if (i == 0)
+			backing_of(p, dev, sizeof(dev));
+		if (strcmp(map_mode(p, path), "direct") != 0 || dev[0] == '\0') {
 			fprintf(stderr, "cycle %d: not mapped directly\n", i);
 			return 1;
 		}
@@ -144,9 +171,9 @@ static int cmd_cycle(const char *path, int n)
 			return 1;
 		}
 	}
-	if (count_fds() != fds || count_lines("/proc/self/maps") != maps) {
-		fprintf(stderr, "after %d cycles: %d fds (was %d), %d mappings (was %d)\n", n,
-			count_fds(), fds, count_lines("/proc/self/maps"), maps);
+	if (count_fds() != fds || count_maps_of(dev) != 0) {
+		fprintf(stderr, "after %d cycles: %d fds (was %d), %d mappings of %s left\n", n,
+			count_fds(), fds, count_maps_of(dev), dev);
 		return 1;
 	}
 	return 0;
