@@ -267,6 +267,12 @@ static const char *op_name(enum op_kind k)
 	return names[k];
 }
 
+/* The errors a FUSE mount gives once its daemon is gone. */
+static int daemon_died(int err)
+{
+	return err == ENOTCONN || err == ECONNABORTED || err == EIO || err == ENODEV;
+}
+
 static int run(const char *dir, const char *log, uint64_t seed)
 {
 	struct model m;
@@ -274,8 +280,14 @@ static int run(const char *dir, const char *log, uint64_t seed)
 	int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 	model_init(&m);
-	if (logfd < 0 || mkdir(dir, 0755)) {
-		perror(logfd < 0 ? log : dir);
+	if (logfd < 0) {
+		perror(log);
+		return 2;
+	}
+	if (mkdir(dir, 0755)) {
+		if (daemon_died(errno))
+			return 0; /* killed before the first operation: 0 acknowledged */
+		perror(dir);
 		return 2;
 	}
 	for (unsigned long i = 0;; i++) {
@@ -284,7 +296,7 @@ static int run(const char *dir, const char *log, uint64_t seed)
 		int err = fs_apply(dir, &o);
 		int n;
 
-		if (err == ENOTCONN || err == ECONNABORTED || err == EIO || err == ENODEV)
+		if (daemon_died(err))
 			return 0; /* the daemon died under us: expected */
 		if (err) {
 			fprintf(stderr, "killwl: op %lu (%s slot %d->%d): %s\n", i, op_name(o.kind),
