@@ -109,47 +109,31 @@ static int check_regular(const struct pmfs_inode *di)
 	return 0;
 }
 
+/* pmfs_read is pmfs_read_iter with a copy into the caller's buffer. */
+struct read_copy {
+	char *buf;
+	size_t done;
+};
+
+static int copy_out(void *ctx, const struct iovec *iov, int iovcnt, size_t bytes)
+{
+	struct read_copy *c = ctx;
+	size_t pos = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(c->buf + pos, iov[i].iov_base, iov[i].iov_len);
+		pos += iov[i].iov_len;
+	}
+	c->done = bytes;
+	return 0;
+}
+
 ssize_t pmfs_read(struct pmfs *fs, pmfs_ino_t ino, void *buf, size_t len, off_t off)
 {
-	struct pmfs_node *node;
-	struct pmfs_extmap *m;
-	const struct pmfs_inode *di;
-	size_t done = 0;
-	int err;
+	struct read_copy c = {.buf = buf};
+	int err = pmfs_read_iter(fs, ino, len, off, copy_out, &c);
 
-	if (off < 0)
-		return -EINVAL;
-	err = pmfs_iget(fs, ino, &node);
-	if (err)
-		return err;
-	pmfs_node_rdlock(node);
-	di = pmfs_inode_get(fs, ino);
-	err = check_regular(di);
-	if (!err)
-		err = pmfs_extmap_get(fs, node, &m);
-	if (err)
-		goto out;
-	if ((uint64_t)off >= di->size)
-		goto out;
-	if (len > di->size - (uint64_t)off)
-		len = di->size - (uint64_t)off;
-	while (done < len) {
-		uint64_t pos = (uint64_t)off + done, pblk, run, n;
-		bool mapped = pmfs_extmap_lookup(m, pos / BS, &pblk, &run);
-
-		n = run * BS - pos % BS;
-		if (n > len - done)
-			n = len - done;
-		if (mapped)
-			memcpy((char *)buf + done, (char *)pmfs_block(fs, pblk) + pos % BS, n);
-		else
-			memset((char *)buf + done, 0, n);
-		done += n;
-	}
-out:
-	pmfs_node_unlock(node);
-	pmfs_iput(fs, node);
-	return err ? err : (ssize_t)done;
+	return err ? err : (ssize_t)c.done;
 }
 
 int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_emit_fn emit,
