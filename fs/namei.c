@@ -37,6 +37,19 @@ static bool is_dot(const char *name, size_t len)
 	return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
 }
 
+/* A name about to be created: writable fs, valid name, not "." or "..". */
+static int check_new_name(struct pmfs *fs, const char *name, size_t *len)
+{
+	int err;
+
+	if (fs->read_only)
+		return -EROFS;
+	err = pmfs_check_name(name, len);
+	if (err)
+		return err;
+	return is_dot(name, *len) ? -EEXIST : 0;
+}
+
 static void fill_out(struct pmfs *fs, pmfs_ino_t ino, struct stat *out)
 {
 	if (out)
@@ -196,13 +209,9 @@ static int make_inode(struct pmfs *fs, pmfs_ino_t parent, const char *name,
 	size_t len;
 	int err;
 
-	if (fs->read_only)
-		return -EROFS;
-	err = pmfs_check_name(name, &len);
+	err = check_new_name(fs, name, &len);
 	if (err)
 		return err;
-	if (is_dot(name, len))
-		return -EEXIST;
 	err = lock_parent(fs, parent, true, &pn, &d);
 	if (err)
 		return err;
@@ -356,13 +365,9 @@ int pmfs_link(struct pmfs *fs, pmfs_ino_t ino, pmfs_ino_t newparent, const char 
 	size_t len;
 	int err;
 
-	if (fs->read_only)
-		return -EROFS;
-	err = pmfs_check_name(newname, &len);
+	err = check_new_name(fs, newname, &len);
 	if (err)
 		return err;
-	if (is_dot(newname, len))
-		return -EEXIST;
 	err = pmfs_iget(fs, ino, &child);
 	if (err)
 		return err;
