@@ -120,28 +120,6 @@ static void crash_case(const char *name, fs_fn prepare, fs_fn op)
 
 /* ---- operations ------------------------------------------------------------------ */
 
-static void write_n(struct pmfs *fs, pmfs_ino_t f, size_t len, off_t off, int seed)
-{
-	char *buf = malloc(len);
-
-	fill_pattern(buf, len, (uint64_t)seed, (uint64_t)off);
-	expect_eq(pmfs_write(fs, f, buf, len, off, 0), len);
-	free(buf);
-}
-
-static void prep_basic(struct pmfs *fs)
-{
-	pmfs_ino_t d1 = mk_dir(fs, ROOT, "d1"), d2 = mk_dir(fs, ROOT, "d2");
-	pmfs_ino_t f = mk_file(fs, ROOT, "f"), g = mk_file(fs, d1, "g");
-
-	mk_dir(fs, d1, "sub");
-	mk_dir(fs, d2, "other");
-	write_n(fs, f, 20000, 0, 1);
-	write_n(fs, g, 5000, 0, 2);
-	expect_ok(pmfs_symlink(fs, ROOT, "ln", "f", 0, 0, NULL));
-	expect_ok(pmfs_setxattr(fs, f, "user.k", "v", 1, 0));
-}
-
 static pmfs_ino_t ino_of(struct pmfs *fs, const char *name)
 {
 	pmfs_ino_t ino = lookup_ino(fs, ROOT, name);
@@ -199,11 +177,11 @@ static void op_rename_dir_over_empty(struct pmfs *fs)
 }
 static void op_append(struct pmfs *fs)
 {
-	write_n(fs, ino_of(fs, "f"), 30000, 20000, 3);
+	write_pattern(fs, ino_of(fs, "f"), 20000, 30000, 3);
 }
 static void op_write_hole(struct pmfs *fs)
 {
-	write_n(fs, ino_of(fs, "f"), 8192, 1 << 20, 4);
+	write_pattern(fs, ino_of(fs, "f"), 1 << 20, 8192, 4);
 }
 static void op_truncate_down(struct pmfs *fs)
 {
@@ -260,13 +238,13 @@ static void prep_fragmented(struct pmfs *fs)
 	pmfs_ino_t f = mk_file(fs, ROOT, "frag"), g = mk_file(fs, ROOT, "spacer");
 
 	for (int i = 0; i < 300; i++) {
-		write_n(fs, f, 4096, (off_t)i * 8192, 5);
-		write_n(fs, g, 4096, (off_t)i * 4096, 6);
+		write_pattern(fs, f, (uint64_t)i * 8192, 4096, 5);
+		write_pattern(fs, g, (uint64_t)i * 4096, 4096, 6);
 	}
 }
 static void op_fill_fragment_hole(struct pmfs *fs)
 {
-	write_n(fs, ino_of(fs, "frag"), 4096, 8192 * 150 + 4096, 7);
+	write_pattern(fs, ino_of(fs, "frag"), 8192 * 150 + 4096, 4096, 7);
 }
 static void op_unlink_fragmented(struct pmfs *fs)
 {
@@ -288,7 +266,7 @@ static void op_mknod(struct pmfs *fs)
 }
 static void prep_hardlink(struct pmfs *fs)
 {
-	prep_basic(fs);
+	prep_basic_tree(fs);
 	expect_ok(pmfs_link(fs, ino_of(fs, "f"), ROOT, "f2", NULL));
 }
 static void op_unlink_one_of_two_links(struct pmfs *fs)
@@ -331,37 +309,37 @@ static void op_setxattr_dir(struct pmfs *fs)
 		(void)state;                                                                       \
 		crash_case(#op, prep, op);                                                         \
 	}
-CASE(prep_basic, op_create)
-CASE(prep_basic, op_mkdir)
-CASE(prep_basic, op_symlink_long)
-CASE(prep_basic, op_link)
-CASE(prep_basic, op_unlink)
-CASE(prep_basic, op_rmdir)
-CASE(prep_basic, op_rename_over)
-CASE(prep_basic, op_rename_dir_cross)
-CASE(prep_basic, op_rename_exchange)
-CASE(prep_basic, op_rename_dir_over_empty)
-CASE(prep_basic, op_append)
-CASE(prep_basic, op_write_hole)
-CASE(prep_basic, op_truncate_down)
-CASE(prep_basic, op_truncate_up)
-CASE(prep_basic, op_fallocate)
-CASE(prep_basic, op_punch)
-CASE(prep_basic, op_setxattr)
-CASE(prep_basic, op_removexattr)
-CASE(prep_basic, op_chmod_chown)
-CASE(prep_basic, op_unlink_open_then_forget)
+CASE(prep_basic_tree, op_create)
+CASE(prep_basic_tree, op_mkdir)
+CASE(prep_basic_tree, op_symlink_long)
+CASE(prep_basic_tree, op_link)
+CASE(prep_basic_tree, op_unlink)
+CASE(prep_basic_tree, op_rmdir)
+CASE(prep_basic_tree, op_rename_over)
+CASE(prep_basic_tree, op_rename_dir_cross)
+CASE(prep_basic_tree, op_rename_exchange)
+CASE(prep_basic_tree, op_rename_dir_over_empty)
+CASE(prep_basic_tree, op_append)
+CASE(prep_basic_tree, op_write_hole)
+CASE(prep_basic_tree, op_truncate_down)
+CASE(prep_basic_tree, op_truncate_up)
+CASE(prep_basic_tree, op_fallocate)
+CASE(prep_basic_tree, op_punch)
+CASE(prep_basic_tree, op_setxattr)
+CASE(prep_basic_tree, op_removexattr)
+CASE(prep_basic_tree, op_chmod_chown)
+CASE(prep_basic_tree, op_unlink_open_then_forget)
 CASE(prep_full_dir_block, op_create_new_dir_block)
 CASE(prep_fragmented, op_fill_fragment_hole)
 CASE(prep_fragmented, op_unlink_fragmented)
-CASE(prep_basic, op_mknod)
+CASE(prep_basic_tree, op_mknod)
 CASE(prep_hardlink, op_unlink_one_of_two_links)
-CASE(prep_basic, op_zero_range_aligned)
-CASE(prep_basic, op_zero_range_unaligned_extend)
-CASE(prep_basic, op_punch_unaligned)
+CASE(prep_basic_tree, op_zero_range_aligned)
+CASE(prep_basic_tree, op_zero_range_unaligned_extend)
+CASE(prep_basic_tree, op_punch_unaligned)
 CASE(prep_fragmented, op_truncate_fragmented)
-CASE(prep_basic, op_copy_file_range)
-CASE(prep_basic, op_setxattr_dir)
+CASE(prep_basic_tree, op_copy_file_range)
+CASE(prep_basic_tree, op_setxattr_dir)
 
 int main(void)
 {

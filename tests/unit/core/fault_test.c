@@ -160,29 +160,6 @@ static void fault_case(const char *name, prep_fn prepare, op_fn op)
 
 #define WRITE_SEED 9
 
-static void write_n(struct pmfs *fs, pmfs_ino_t f, size_t len, off_t off, int seed)
-{
-	char *buf = malloc(len);
-
-	fill_pattern(buf, len, (uint64_t)seed, (uint64_t)off);
-	expect_eq(pmfs_write(fs, f, buf, len, off, 0), len);
-	free(buf);
-}
-
-static void prep_basic(struct pmfs *fs)
-{
-	pmfs_ino_t d1 = mk_dir(fs, ROOT, "d1"), d2 = mk_dir(fs, ROOT, "d2");
-	pmfs_ino_t f = mk_file(fs, ROOT, "f"), g = mk_file(fs, d1, "g");
-
-	mk_dir(fs, d1, "sub");
-	mk_dir(fs, d2, "other");
-	mk_file(fs, ROOT, "empty");
-	write_n(fs, f, 20000, 0, 1);
-	write_n(fs, g, 5000, 0, 2);
-	expect_ok(pmfs_symlink(fs, ROOT, "ln", "f", 0, 0, NULL));
-	expect_ok(pmfs_setxattr(fs, f, "user.k", "v", 1, 0));
-}
-
 /* The writes: which file, where and how much (the short-write check needs
  * them). */
 static const struct wcase {
@@ -345,21 +322,21 @@ static long op_setxattr_new_block(struct pmfs *fs)
 		(void)state;                                                                       \
 		fault_case(#name, prep, op);                                                       \
 	}
-CASE(create, prep_basic, op_create)
-CASE(mkdir, prep_basic, op_mkdir)
-CASE(symlink_long, prep_basic, op_symlink_long)
-CASE(link, prep_basic, op_link)
-CASE(unlink_open, prep_basic, op_unlink_open)
-CASE(rename_over, prep_basic, op_rename_over)
-CASE(rename_dir_move, prep_basic, op_rename_dir_move)
-CASE(write_new_blocks, prep_basic, op_write_new_blocks)
-CASE(write_extend, prep_basic, op_write_extend)
-CASE(write_hole, prep_basic, op_write_hole)
-CASE(truncate_down, prep_basic, op_truncate_down)
-CASE(truncate_up, prep_basic, op_truncate_up)
-CASE(fallocate, prep_basic, op_fallocate)
-CASE(setxattr_new_block, prep_basic, op_setxattr_new_block)
-CASE(mknod, prep_basic, op_mknod)
+CASE(create, prep_basic_tree, op_create)
+CASE(mkdir, prep_basic_tree, op_mkdir)
+CASE(symlink_long, prep_basic_tree, op_symlink_long)
+CASE(link, prep_basic_tree, op_link)
+CASE(unlink_open, prep_basic_tree, op_unlink_open)
+CASE(rename_over, prep_basic_tree, op_rename_over)
+CASE(rename_dir_move, prep_basic_tree, op_rename_dir_move)
+CASE(write_new_blocks, prep_basic_tree, op_write_new_blocks)
+CASE(write_extend, prep_basic_tree, op_write_extend)
+CASE(write_hole, prep_basic_tree, op_write_hole)
+CASE(truncate_down, prep_basic_tree, op_truncate_down)
+CASE(truncate_up, prep_basic_tree, op_truncate_up)
+CASE(fallocate, prep_basic_tree, op_fallocate)
+CASE(setxattr_new_block, prep_basic_tree, op_setxattr_new_block)
+CASE(mknod, prep_basic_tree, op_mknod)
 
 static int print_total(void **state)
 {

@@ -21,25 +21,7 @@
 #define MiB (1024ULL * 1024)
 #define ROOT PMFS_ROOT_INO
 
-static int setup(void **state)
-{
-	static struct core_env env;
-
-	core_setup(&env, "file", 64 * MiB, 0);
-	*state = &env;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	core_teardown(*state);
-	return 0;
-}
-
-static struct pmfs *FS(void **state)
-{
-	return ((struct core_env *)*state)->fs;
-}
+CORE_FIXTURE("file", 64 * MiB)
 
 /* Reads [off, off+len) and compares with the pattern (or zeros). */
 static void check_range(struct pmfs *fs, pmfs_ino_t f, uint64_t off, size_t len, uint64_t seed,
@@ -59,15 +41,6 @@ static void check_range(struct pmfs *fs, pmfs_ino_t f, uint64_t off, size_t len,
 				 (unsigned char)got[i]);
 	free(got);
 	free(want);
-}
-
-static void write_pattern(struct pmfs *fs, pmfs_ino_t f, uint64_t off, size_t len, uint64_t seed)
-{
-	char *buf = malloc(len);
-
-	fill_pattern(buf, len, seed, off);
-	expect_eq(pmfs_write(fs, f, buf, len, (off_t)off, 0), len);
-	free(buf);
 }
 
 static void test_write_read_unaligned_round_trip(void **state)

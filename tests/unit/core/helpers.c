@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,6 +73,30 @@ pmfs_ino_t mk_dir(struct pmfs *fs, pmfs_ino_t dir, const char *name)
 	if (err)
 		fail_msg("mkdir %s: expected 0, found %d", name, err);
 	return st.st_ino;
+}
+
+void write_pattern(struct pmfs *fs, pmfs_ino_t f, uint64_t off, size_t len, uint64_t seed)
+{
+	char *buf = malloc(len);
+
+	assert_non_null(buf);
+	fill_pattern(buf, len, seed, off);
+	expect_eq(pmfs_write(fs, f, buf, len, (off_t)off, 0), len);
+	free(buf);
+}
+
+void prep_basic_tree(struct pmfs *fs)
+{
+	pmfs_ino_t d1 = mk_dir(fs, PMFS_ROOT_INO, "d1"), d2 = mk_dir(fs, PMFS_ROOT_INO, "d2");
+	pmfs_ino_t f = mk_file(fs, PMFS_ROOT_INO, "f"), g = mk_file(fs, d1, "g");
+
+	mk_dir(fs, d1, "sub");
+	mk_dir(fs, d2, "other");
+	mk_file(fs, PMFS_ROOT_INO, "empty");
+	write_pattern(fs, f, 0, 20000, 1);
+	write_pattern(fs, g, 0, 5000, 2);
+	expect_ok(pmfs_symlink(fs, PMFS_ROOT_INO, "ln", "f", 0, 0, NULL));
+	expect_ok(pmfs_setxattr(fs, f, "user.k", "v", 1, 0));
 }
 
 pmfs_ino_t lookup_ino(struct pmfs *fs, pmfs_ino_t dir, const char *name)

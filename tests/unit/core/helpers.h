@@ -59,6 +59,34 @@ pmfs_ino_t mk_dir(struct pmfs *fs, pmfs_ino_t dir, const char *name);
 /* ino of a name, or 0 if missing (takes no reference). */
 pmfs_ino_t lookup_ino(struct pmfs *fs, pmfs_ino_t dir, const char *name);
 struct stat stat_of(struct pmfs *fs, pmfs_ino_t ino);
+/* Writes len bytes of fill_pattern(seed, off) at off; fails the test
+ * unless the whole length is written. */
+void write_pattern(struct pmfs *fs, pmfs_ino_t f, uint64_t off, size_t len, uint64_t seed);
+/* The small tree the crash-state and fault tests start from: directories
+ * d1 (with sub), d2 (with other); files f (20000 bytes, xattr user.k),
+ * d1/g (5000 bytes), empty; symlink ln -> f. */
+void prep_basic_tree(struct pmfs *fs);
+
+/* One mounted image per test: defines setup/teardown for
+ * cmocka_unit_test_setup_teardown() and FS(state) for the test bodies. */
+#define CORE_FIXTURE(tag, size)                                                                    \
+	static int setup(void **state)                                                             \
+	{                                                                                          \
+		static struct core_env env;                                                        \
+		core_setup(&env, tag, size, 0);                                                    \
+		*state = &env;                                                                     \
+		return 0;                                                                          \
+	}                                                                                          \
+	static int teardown(void **state)                                                          \
+	{                                                                                          \
+		core_teardown(*state);                                                             \
+		return 0;                                                                          \
+	}                                                                                          \
+	static struct pmfs *FS(void **state)                                                       \
+	{                                                                                          \
+		return ((struct core_env *)*state)->fs;                                            \
+	}
+
 /* Fills buf with a pattern derived from seed and offset. */
 void fill_pattern(void *buf, size_t len, uint64_t seed, uint64_t off);
 uint64_t rng_next(uint64_t *state);
