@@ -32,6 +32,18 @@ enum pmfs_dmap_op {
 
 enum pmfs_dmap_dev_kind { PMFS_DMAP_DEV_DEVDAX = 1, PMFS_DMAP_DEV_FILE = 2 };
 
+/*
+ * Liveness of a mapping, visible to every daemon incarnation: while a
+ * client maps inode INO it holds an open-file-description read lock
+ * (F_OFD_SETLK, F_RDLCK) on the one byte PMFS_DMAP_LOCK_BASE + INO of the
+ * device fd it opened itself.  The kernel drops it when that fd closes
+ * (unmap, exit, kill), never before the mapping goes.  A daemon that
+ * starts while such locks exist keeps the blocks they may map
+ * (docs/DIRECT-MAP.md, "Daemon restarts").  Far beyond any device size,
+ * and fcntl locks never conflict with the daemon's flock() of the device.
+ */
+#define PMFS_DMAP_LOCK_BASE (1ULL << 62)
+
 /* Offset of the uuid in the superblock at device offset 0 (libpmem checks
  * a regular-file device with it; the daemon asserts it against media.h). */
 #define PMFS_DMAP_SB_UUID_OFFSET 40

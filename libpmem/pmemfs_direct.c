@@ -150,6 +150,35 @@ bad:
 	return -1;
 }
 
+/*
+ * Makes this mapping visible to any later daemon (a restart after kill -9
+ * must not free blocks we map): a read lock on byte LOCK_BASE + ino of
+ * our own device fd, held until that fd closes.  Then asks the daemon
+ * for the grant again: if it still answers, it was alive after the lock
+ * existed, so whichever daemon runs next sees the lock at mount.  If it
+ * does not (it died between MAP and the lock), we fall back: nobody
+ * promises that the blocks are still ours.
+ */
+static int announce_mapping(int fd, int dev_fd, struct pmfs_dmap_ioc *io)
+{
+	struct stat st;
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 1};
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	fl.l_start = (off_t)(PMFS_DMAP_LOCK_BASE + st.st_ino);
+	if (fcntl(dev_fd, F_OFD_SETLK, &fl) < 0) {
+		pmem_log(3, "pmemfs: locking the mapping's byte: %s", strerror(errno));
+		return -1;
+	}
+	io->start = 0;
+	if (dmap_ioctl(fd, io, PMFS_DMAP_OP_LIST) < 0) {
+		pmem_log(3, "pmemfs: the grant went away while mapping: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Maps every extent over the reservation; *sync: all took MAP_SYNC. */
 static int map_extents(char *base, int dev_fd, const struct pmfs_dmap_extent *ext, uint32_t n,
 		       bool *sync)
@@ -253,7 +282,7 @@ void *pmem_pmemfs_map(int fd, size_t len)
 	if (!ext)
 		goto fallback;
 	m.dev_fd = open_device(io, &dev_st);
-	if (m.dev_fd < 0)
+	if (m.dev_fd < 0 || announce_mapping(fd, m.dev_fd, io) < 0)
 		goto fallback;
 	m.file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (m.file_fd < 0)
