@@ -1,6 +1,6 @@
 /*
- * tree_sig.c - the whole-tree signature the crash-state explorer compares
- * against its before/after oracle (see tree_sig.h).
+ * tree_sig.c - the whole-tree signature of the crash-state explorer and the
+ * core's crash-point and fault tests (see tree_sig.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,10 +103,13 @@ static void xattrs(struct pmfs *fs, pmfs_ino_t ino, char *out, size_t outlen)
 	}
 }
 
-static const char *mixed_path;
+struct walk_opts {
+	const char *mixed;
+	unsigned flags;
+};
 
 static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, unsigned depth,
-		 struct sig *s)
+		 const struct walk_opts *o, struct sig *s)
 {
 	struct names ns = { calloc(MAX_NAMES, PMFS_NAME_MAX + 1), 0 };
 	int err;
@@ -119,7 +122,8 @@ static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, unsigned dep
 	if (err < 0)
 		s->err = err;
 	for (unsigned i = 0; i < ns.n && !s->err; i++) {
-		char line[1200], child[1024], xl[512], target[PMFS_SYMLINK_MAX + 1] = "";
+		char line[1300], child[1024], xl[512], target[PMFS_SYMLINK_MAX + 1] = "";
+		char ino[32] = "", times[80] = "";
 		uint64_t h = 0;
 		struct stat st;
 
@@ -134,20 +138,24 @@ static void walk(struct pmfs *fs, pmfs_ino_t dir, const char *path, unsigned dep
 
 			target[tn > 0 ? tn : 0] = 0;
 		}
-		if (S_ISREG(st.st_mode) && !(mixed_path && !strcmp(child, mixed_path)) &&
+		if (S_ISREG(st.st_mode) && !(o->mixed && !strcmp(child, o->mixed)) &&
 		    (err = content_hash(fs, st.st_ino, (uint64_t)st.st_size, &h)))
 			s->err = err;
+		if (o->flags & TREE_SIG_INO)
+			snprintf(ino, sizeof(ino), " ino=%llu", (unsigned long long)st.st_ino);
+		if (o->flags & TREE_SIG_TIMES)
+			snprintf(times, sizeof(times), " mtime=%lld.%09ld ctime=%lld.%09ld",
+				 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+				 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 		snprintf(line, sizeof(line),
-			 "%s mode=%o uid=%u gid=%u nlink=%u size=%lld data=%016llx "
-			 "mtime=%lld.%09ld ctime=%lld.%09ld x=%s t=%016llx",
-			 child, st.st_mode, st.st_uid, st.st_gid, (unsigned)st.st_nlink,
+			 "%s%s mode=%o uid=%u gid=%u nlink=%u size=%lld data=%016llx%s x=%s t=%016llx",
+			 child, ino, st.st_mode, st.st_uid, st.st_gid, (unsigned)st.st_nlink,
 			 S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size, (unsigned long long)h,
-			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, xl,
+			 times, xl,
 			 (unsigned long long)fnv(1469598103934665603ULL, target, strlen(target)));
 		add(s, line);
 		if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
-			walk(fs, st.st_ino, child, depth + 1, s);
+			walk(fs, st.st_ino, child, depth + 1, o, s);
 		pmfs_forget(fs, st.st_ino, 1);
 	}
 	free(ns.name);
@@ -158,8 +166,9 @@ static int cmp_lines(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *tree_signature(struct pmfs *fs, const char *mixed, int *err)
+char *tree_signature_ex(struct pmfs *fs, const char *mixed, unsigned flags, int *err)
 {
+	const struct walk_opts o = { mixed, flags };
 	struct sig s = { 0 };
 	struct stat root;
 	char line[256], *out = NULL;
@@ -168,11 +177,12 @@ char *tree_signature(struct pmfs *fs, const char *mixed, int *err)
 	*err = pmfs_getattr(fs, PMFS_ROOT_INO, &root);
 	if (*err)
 		return NULL;
-	snprintf(line, sizeof(line), "/ mode=%o nlink=%u mtime=%lld.%09ld", root.st_mode,
-		 (unsigned)root.st_nlink, (long long)root.st_mtim.tv_sec, root.st_mtim.tv_nsec);
+	snprintf(line, sizeof(line), "/ mode=%o nlink=%u", root.st_mode, (unsigned)root.st_nlink);
+	if (flags & TREE_SIG_TIMES)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " mtime=%lld.%09ld",
+			 (long long)root.st_mtim.tv_sec, root.st_mtim.tv_nsec);
 	add(&s, line);
-	mixed_path = mixed;
-	walk(fs, PMFS_ROOT_INO, "", 0, &s);
+	walk(fs, PMFS_ROOT_INO, "", 0, &o, &s);
 	if (!s.err) {
 		qsort(s.lines, s.n, sizeof(*s.lines), cmp_lines);
 		for (unsigned i = 0; i < s.n; i++)

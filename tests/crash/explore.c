@@ -183,7 +183,7 @@ static void check_image(struct explorer *x, const uint32_t *subset, unsigned n)
 		violation(x, subset, n, why, NULL);
 		return;
 	}
-	sig = tree_signature(fs, x->w->mixed, &err);
+	sig = tree_signature_ex(fs, x->w->mixed, TREE_SIG_TIMES, &err);
 	if (sig && x->w->mixed)
 		check_mixed(x, fs, subset, n);
 	if (!sig) {
@@ -399,7 +399,7 @@ static int run_workload(const struct workload *w, const char *path, struct explo
 	if ((err = pmfs_unmount(fs)) || (err = pmfs_mount(path, NULL, &fs, NULL)))
 		return err;
 	x->w = w;
-	x->before_sig = tree_signature(fs, w->mixed, &err);
+	x->before_sig = tree_signature_ex(fs, w->mixed, TREE_SIG_TIMES, &err);
 	if (!x->before_sig)
 		return err;
 	if (w->mixed && (x->mixed_bsize = read_path(fs, w->mixed, &x->mixed_before)) < 0)
@@ -439,7 +439,7 @@ static int run_workload(const struct workload *w, const char *path, struct explo
 		memcpy(x->cur, start, IMAGE_SIZE);
 		free(start);
 	}
-	x->after_sig = tree_signature(fs, w->mixed, &err);
+	x->after_sig = tree_signature_ex(fs, w->mixed, TREE_SIG_TIMES, &err);
 	if (!x->after_sig)
 		return err;
 	if (w->mixed && (x->mixed_asize = read_path(fs, w->mixed, &x->mixed_after)) < 0)

@@ -1,6 +1,7 @@
 /*
- * tree_sig.h - a mounted tree as comparable text, for the core unit tests
- * that check "the state before or the state after" (see tree_sig.c).
+ * tree_sig.h - the common tree signature (tests/common/tree_sig.h) as the
+ * core unit tests use it: inode numbers in, times out (two runs of one
+ * operation are compared), any failure fails the running test.
  */
 #ifndef PMEMFS_CORE_TREE_SIG_H
 #define PMEMFS_CORE_TREE_SIG_H
