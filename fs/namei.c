@@ -150,6 +150,25 @@ struct new_inode {
  * Builds the new inode in DRAM; a long symlink target goes into a fresh
  * block first (fenced by the caller before commit; unreferenced until then).
  */
+/*
+ * Ends a namespace transaction: commits it when every step so far
+ * succeeded, aborts it otherwise.  On either failure the DRAM directory
+ * caches of n1 and n2 (either may be NULL) may be ahead of the media, so
+ * they are dropped and rebuilt from the media on next use.
+ */
+static int end_dir_tx(struct pmfs_tx *tx, int err, struct pmfs_node *n1, struct pmfs_node *n2)
+{
+	if (err)
+		pmfs_tx_abort(tx);
+	else
+		err = pmfs_tx_commit(tx);
+	if (err && n1)
+		pmfs_node_drop_caches(n1);
+	if (err && n2)
+		pmfs_node_drop_caches(n2);
+	return err;
+}
+
 static int init_inode(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_inode *pdi,
 		      pmfs_ino_t parent, const struct new_inode *a, uint32_t generation,
 		      struct pmfs_inode *ni)
@@ -245,16 +264,9 @@ static int make_inode(struct pmfs *fs, pmfs_ino_t parent, const char *name,
 		pmfs_touch_mc(&sp);
 		err = pmfs_inode_log(fs, tx, parent, &sp);
 	}
-	if (err) {
-		pmfs_tx_abort(tx);
-		pmfs_node_drop_caches(pn);
+	err = end_dir_tx(tx, err, pn, NULL);
+	if (err)
 		goto out;
-	}
-	err = pmfs_tx_commit(tx);
-	if (err) {
-		pmfs_node_drop_caches(pn);
-		goto out;
-	}
 	err = pmfs_iget(fs, ino, &child);
 	if (!err) {
 		pmfs_node_add_lookup(fs, child);
@@ -402,16 +414,9 @@ int pmfs_link(struct pmfs *fs, pmfs_ino_t ino, pmfs_ino_t newparent, const char 
 	}
 	if (!err)
 		err = pmfs_inode_log(fs, tx, newparent, &sp);
-	if (err) {
-		pmfs_tx_abort(tx);
-		pmfs_node_drop_caches(pn);
+	err = end_dir_tx(tx, err, pn, NULL);
+	if (err)
 		goto out;
-	}
-	err = pmfs_tx_commit(tx);
-	if (err) {
-		pmfs_node_drop_caches(pn);
-		goto out;
-	}
 	pmfs_node_add_lookup(fs, child);
 	fill_out(fs, ino, out);
 out:
@@ -498,14 +503,7 @@ static int remove_entry(struct pmfs *fs, pmfs_ino_t parent, const char *name, bo
 	}
 	if (!err)
 		err = pmfs_inode_log(fs, tx, parent, &sp);
-	if (err) {
-		pmfs_tx_abort(tx);
-		pmfs_node_drop_caches(pn);
-	} else {
-		err = pmfs_tx_commit(tx);
-		if (err)
-			pmfs_node_drop_caches(pn);
-	}
+	err = end_dir_tx(tx, err, pn, NULL);
 	if (orphan_locked)
 		pthread_mutex_unlock(&fs->orphan_lock);
 out:
@@ -617,17 +615,7 @@ static int rename_commit(struct pmfs *fs, struct rename_ctx *c, const char *newn
 		err = pmfs_inode_log(fs, tx, c->p1, &sp1);
 	if (!err && c->cross)
 		err = pmfs_inode_log(fs, tx, c->p2, sp2);
-	if (err) {
-		pmfs_tx_abort(tx);
-		pmfs_node_drop_caches(c->n1);
-		pmfs_node_drop_caches(c->n2);
-	} else {
-		err = pmfs_tx_commit(tx);
-		if (err) {
-			pmfs_node_drop_caches(c->n1);
-			pmfs_node_drop_caches(c->n2);
-		}
-	}
+	err = end_dir_tx(tx, err, c->n1, c->n2);
 	if (orphan_locked)
 		pthread_mutex_unlock(&fs->orphan_lock);
 	return err;
