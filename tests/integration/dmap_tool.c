@@ -15,6 +15,12 @@
  *   dmap_tool check PATH SEED           map the existing file, its bytes match SEED, unmap
  *   dmap_tool cycle PATH N              map and unmap N times: no fd and no mapping
  *                                       left behind (/proc/self/fd, /proc/self/maps)
+ *   dmap_tool info PATH ALIGN           map the existing file, print a second line
+ *                                       "pmem_is_pmem=N addr_aligned=0|1 backing=DEV
+ *                                       segments=N misaligned=N" (the device mappings
+ *                                       in /proc/self/maps and how many of them have a
+ *                                       start, end or device offset not a multiple of
+ *                                       ALIGN: devdax needs 0), unmap
  * Prints "mode=direct|fuse is_pmem=N len=N" after mapping.  Exit 0 on success.
  */
 #include <dirent.h>
@@ -179,6 +185,34 @@ static int cmd_cycle(const char *path, int n)
 	return 0;
 }
 
+/* The device mappings of the reservation [p, p + span) that 'info'
+ * reports: devdax refuses (or faults on) a mapping whose address, length
+ * or device offset is not a multiple of the namespace alignment, so on a
+ * real namespace each must be aligned. */
+static void count_segments(const char *p, size_t span, const char *dev, unsigned long align,
+			   int *segs, int *bad)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+
+	*segs = *bad = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off;
+		char *name = strchr(line, '/');
+
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3 || !name ||
+		    hi <= (uintptr_t)p || lo >= (uintptr_t)p + span)
+			continue;
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, dev) != 0)
+			continue;
+		(*segs)++;
+		*bad += lo % align || hi % align || off % align;
+	}
+	if (f)
+		fclose(f);
+}
+
 static char *map_it(const char *path, size_t size, size_t *len)
 {
 	int is_pmem = -1;
@@ -319,6 +353,24 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "check") == 0) {
 		p = map_it(argv[2], 0, &len);
 		check(p, len, strtoull(argv[3], NULL, 0), "mapping");
+		return pmem_unmap(p, len) == 0 ? 0 : 1;
+	}
+	if (argc >= 4 && strcmp(argv[1], "info") == 0) {
+		unsigned long align = strtoul(argv[3], NULL, 0);
+		char dev[4096];
+		int segs, bad;
+
+		p = map_it(argv[2], 0, &len);
+		if (align == 0) {
+			fprintf(stderr, "info: ALIGN must be > 0\n");
+			return 2;
+		}
+		backing_of(p, dev, sizeof(dev));
+		/* the reservation is the length rounded up to ALIGN */
+		count_segments(p, (len + align - 1) / align * align, dev, align, &segs, &bad);
+		printf("pmem_is_pmem=%d addr_aligned=%d backing=%s segments=%d misaligned=%d\n",
+		       pmem_is_pmem(p, len), (uintptr_t)p % align == 0, dev[0] ? dev : "-", segs,
+		       bad);
 		return pmem_unmap(p, len) == 0 ? 0 : 1;
 	}
 	if (argc >= 4 && strcmp(argv[1], "cycle") == 0)

@@ -84,7 +84,7 @@ install_modules() {
 }
 
 # The project's programs: meson passes their paths in the environment.
-PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK)
+PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK DMAP_TOOL)
 
 install_project() {
 	local root=$1 var
