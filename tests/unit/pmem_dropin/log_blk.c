@@ -16,31 +16,13 @@
 #include <libpmemlog.h>
 
 #include "dropin_check.h"
+#include "dropin_fixture.h"
 
 #define LOG_POOL_SIZE (8u << 20)
 #define BLK_POOL_SIZE (32u << 20)
 #define BLOCK_SIZE 4096
 #define NRECORDS 200
 #define NBLOCKS_WRITTEN 64
-
-static char *Temp_dir;
-
-static char *pool_path(const char *name)
-{
-	char *path;
-
-	assert_true(asprintf(&path, "%s/%s", Temp_dir, name) >= 0);
-	return path;
-}
-
-static void test_ours_is_the_libpmem_loaded(void **state)
-{
-	char why[512];
-
-	(void)state;
-	if (dropin_libpmem_is_ours(why, sizeof(why)) != 0)
-		fail_msg("libpmem.so.1 in this process: %s", why);
-}
 
 /* Record i is "record <i>" padded to a length that varies with i. */
 static size_t make_record(char *buf, size_t len, int i)
@@ -89,7 +71,7 @@ static int check_log(const void *buf, size_t len, void *arg)
 
 static void test_log_appends_survive_reopen(void **state)
 {
-	char *path = pool_path("log.pool");
+	char *path = dropin_pool_path("log.pool");
 	PMEMlogpool *plp = pmemlog_create(path, LOG_POOL_SIZE, 0600);
 	static char expect[NRECORDS * 128];
 	struct walk_state walk = {.expect = expect, .first_difference = -1};
@@ -137,7 +119,7 @@ static void fill_block(unsigned char *buf, long long blockno)
 
 static void test_blk_writes_survive_reopen(void **state)
 {
-	char *path = pool_path("blk.pool");
+	char *path = dropin_pool_path("blk.pool");
 	PMEMblkpool *pbp = pmemblk_create(path, BLOCK_SIZE, BLK_POOL_SIZE, 0600);
 	unsigned char expect[BLOCK_SIZE], found[BLOCK_SIZE];
 	long long nblocks;
@@ -180,29 +162,14 @@ static void test_blk_writes_survive_reopen(void **state)
 	free(path);
 }
 
-static int make_temp_dir(void **state)
-{
-	(void)state;
-	Temp_dir = dropin_make_temp_dir();
-	return Temp_dir ? 0 : -1;
-}
-
-static int remove_temp_dir(void **state)
-{
-	(void)state;
-	dropin_remove_temp_dir(Temp_dir);
-	Temp_dir = NULL;
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ours_is_the_libpmem_loaded),
+	    cmocka_unit_test(dropin_test_ours_is_loaded),
 	    cmocka_unit_test(test_log_appends_survive_reopen),
 	    cmocka_unit_test(test_blk_writes_survive_reopen),
 	};
 
-	return cmocka_run_group_tests_name("pmem_dropin_log_blk", tests, make_temp_dir,
-					   remove_temp_dir);
+	return cmocka_run_group_tests_name("pmem_dropin_log_blk", tests, dropin_group_setup,
+					   dropin_group_teardown);
 }

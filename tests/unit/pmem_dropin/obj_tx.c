@@ -21,6 +21,7 @@
 #include <libpmemobj.h>
 
 #include "dropin_check.h"
+#include "dropin_fixture.h"
 
 #define POOL_SIZE (16u << 20)
 #define NVALUES 64
@@ -41,16 +42,6 @@ struct dropin_root {
 	char text[64];
 	TOID(struct dropin_node) head;
 };
-
-static char *Temp_dir;
-
-static char *pool_path(const char *name)
-{
-	char *path;
-
-	assert_true(asprintf(&path, "%s/%s", Temp_dir, name) >= 0);
-	return path;
-}
 
 static PMEMobjpool *create_pool(const char *path)
 {
@@ -117,18 +108,9 @@ static void assert_values(PMEMobjpool *pop, uint64_t base, const char *text, con
 		fail_msg("%s: text: expected \"%s\", found \"%s\"", when, text, root->text);
 }
 
-static void test_ours_is_the_libpmem_loaded(void **state)
-{
-	char why[512];
-
-	(void)state;
-	if (dropin_libpmem_is_ours(why, sizeof(why)) != 0)
-		fail_msg("libpmem.so.1 in this process: %s", why);
-}
-
 static void test_committed_tx_survives_reopen(void **state)
 {
-	char *path = pool_path("commit.obj");
+	char *path = dropin_pool_path("commit.obj");
 	PMEMobjpool *pop = create_pool(path);
 
 	(void)state;
@@ -145,7 +127,7 @@ static void test_committed_tx_survives_reopen(void **state)
 
 static void test_aborted_tx_rolls_back(void **state)
 {
-	char *path = pool_path("abort.obj");
+	char *path = dropin_pool_path("abort.obj");
 	PMEMobjpool *pop = create_pool(path);
 	struct dropin_root *root;
 	volatile int aborted = 0;
@@ -203,7 +185,7 @@ static void build_list(PMEMobjpool *pop)
 
 static void test_tx_allocations_survive_reopen(void **state)
 {
-	char *path = pool_path("alloc.obj");
+	char *path = dropin_pool_path("alloc.obj");
 	PMEMobjpool *pop = create_pool(path);
 	TOID(struct dropin_node) node;
 	uint64_t expect = NNODES;
@@ -244,7 +226,7 @@ static void test_tx_allocations_survive_reopen(void **state)
  */
 static void test_tx_cut_by_exit_is_undone_on_open(void **state)
 {
-	char *path = pool_path("exit.obj");
+	char *path = dropin_pool_path("exit.obj");
 	PMEMobjpool *pop = create_pool(path);
 	int status;
 	pid_t pid;
@@ -281,31 +263,16 @@ static void test_tx_cut_by_exit_is_undone_on_open(void **state)
 	free(path);
 }
 
-static int make_temp_dir(void **state)
-{
-	(void)state;
-	Temp_dir = dropin_make_temp_dir();
-	return Temp_dir ? 0 : -1;
-}
-
-static int remove_temp_dir(void **state)
-{
-	(void)state;
-	dropin_remove_temp_dir(Temp_dir);
-	Temp_dir = NULL;
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ours_is_the_libpmem_loaded),
+	    cmocka_unit_test(dropin_test_ours_is_loaded),
 	    cmocka_unit_test(test_committed_tx_survives_reopen),
 	    cmocka_unit_test(test_aborted_tx_rolls_back),
 	    cmocka_unit_test(test_tx_allocations_survive_reopen),
 	    cmocka_unit_test(test_tx_cut_by_exit_is_undone_on_open),
 	};
 
-	return cmocka_run_group_tests_name("pmem_dropin_obj", tests, make_temp_dir,
-					   remove_temp_dir);
+	return cmocka_run_group_tests_name("pmem_dropin_obj", tests, dropin_group_setup,
+					   dropin_group_teardown);
 }
