@@ -1,28 +1,35 @@
 /*
- * pmemfs_direct.c - pmem_map_file() on a pmemfs file: map the file's
- * extents straight from the device instead of through FUSE
- * (docs/DIRECT-MAP.md).
+ * pmemfs_direct.c - direct maps of pmemfs files: map a range of a file
+ * straight from the device instead of through FUSE (docs/DIRECT-MAP.md).
+ * One implementation, pmem_pmemfs_map_range(), serves pmem_map_file()
+ * (the whole file, anywhere) and libpmemfs-preload.so (any shared mmap()
+ * of a pmemfs file: a range, at a hint or a fixed address, with or without
+ * MAP_SYNC).
  *
  * Steps: the fd is on a FUSE mount (fstatfs) and the daemon answers the
  * PMFS_IOC_DMAP ioctl (fs/pmemfs_dmap_proto.h) with the device identity
  * and the extent list; we open the device ourselves (so the kernel, not
  * the daemon, decides whether we may), check it is the one the daemon
- * named, reserve one aligned virtual range and mmap each extent into it
- * with MAP_FIXED | MAP_SHARED (MAP_SYNC when the device takes it).
+ * named, place the range (a fresh aligned reservation, or the caller's
+ * address) and mmap each extent's piece of it there with MAP_FIXED |
+ * MAP_SHARED (MAP_SYNC when the device takes it, or only MAP_SYNC when the
+ * caller asked for it).
  *
  * Whatever goes wrong returns NULL before anything is visible to the
- * caller, with the grant released, and pmem_map_file() then maps through
- * FUSE like any file (is_pmem 0, pmem_msync works): never silently wrong.
+ * caller, with the grant released, and the caller then maps through FUSE
+ * like any file (is_pmem 0, msync works): never silently wrong.
  *
  * A live direct map keeps two fds: a dup of the pmemfs fd (its grant
- * lives as long as that open file) and the device fd.  pmem_unmap() of
- * the mapped length also takes the reservation's tail past it (a devdax
- * mapping cannot be cut off its alignment); when nothing is left mapped
- * both fds are closed (closing the pmemfs fd releases the grant).
+ * lives as long as that open file) and the device fd.  On devdax,
+ * pmem_unmap() of the mapped length also takes the reservation's tail
+ * past it (a devdax mapping cannot be cut off its alignment); when nothing
+ * is left mapped both fds are closed (closing the pmemfs fd releases the
+ * grant).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -51,6 +58,9 @@ struct dmapping {
 static pthread_mutex_t Lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dmapping *Maps;
 static size_t Nmaps, Cap;
+/* Nmaps, readable without the lock: the preload's munmap and MAP_FIXED
+ * paths cost nothing while no direct map exists. */
+static atomic_size_t Nlive;
 
 static int dmap_ioctl(int fd, struct pmfs_dmap_ioc *io, uint32_t op)
 {
@@ -120,9 +130,9 @@ bad:
 
 /* Opens the device the daemon named and checks it is that device (and,
  * for an emulation file, that it holds this file system). */
-static int open_device(const struct pmfs_dmap_ioc *io, struct stat *st)
+static int open_device(const struct pmfs_dmap_ioc *io, bool writable, struct stat *st)
 {
-	int fd = open(io->dev_path, O_RDWR | O_CLOEXEC);
+	int fd = open(io->dev_path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 
 	if (fd < 0) {
 		pmem_log(3, "pmemfs: cannot open %s: %s", io->dev_path, strerror(errno));
@@ -179,26 +189,37 @@ static int announce_mapping(int fd, int dev_fd, struct pmfs_dmap_ioc *io)
 	return 0;
 }
 
-/* Maps every extent over the reservation; *sync: all took MAP_SYNC. */
+/*
+ * Maps the extents' pieces that fall in [off, off + span) over base (at
+ * base + file offset - off).  need_sync: MAP_SYNC or nothing (the caller
+ * asked for it); else MAP_SYNC where the device takes it.  *sync: every
+ * piece took MAP_SYNC.
+ */
 static int map_extents(char *base, int dev_fd, const struct pmfs_dmap_extent *ext, uint32_t n,
-		       bool *sync)
+		       uint64_t off, size_t span, int prot, bool need_sync, bool *sync)
 {
-	const int prot = PROT_READ | PROT_WRITE;
+	const uint64_t end = off + span;
 
 	*sync = true;
 	for (uint32_t i = 0; i < n; i++) {
-		void *want = base + ext[i].file_off, *got = MAP_FAILED;
+		uint64_t lo = ext[i].file_off > off ? ext[i].file_off : off;
+		uint64_t hi =
+		    ext[i].file_off + ext[i].len < end ? ext[i].file_off + ext[i].len : end;
+		void *want = base + (lo - off), *got = MAP_FAILED;
+		off_t dev_off;
 
+		if (lo >= hi)
+			continue;
+		dev_off = (off_t)(ext[i].dev_off + (lo - ext[i].file_off));
 		if (*sync) {
-			got =
-			    mmap(want, ext[i].len, prot, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED,
-				 dev_fd, (off_t)ext[i].dev_off);
-			if (got == MAP_FAILED && (errno == EOPNOTSUPP || errno == EINVAL))
+			got = mmap(want, hi - lo, prot, MAP_SHARED_VALIDATE | MAP_SYNC | MAP_FIXED,
+				   dev_fd, dev_off);
+			if (got == MAP_FAILED && (errno == EOPNOTSUPP || errno == EINVAL) &&
+			    !need_sync)
 				*sync = false;
 		}
 		if (!*sync)
-			got = mmap(want, ext[i].len, prot, MAP_SHARED | MAP_FIXED, dev_fd,
-				   (off_t)ext[i].dev_off);
+			got = mmap(want, hi - lo, prot, MAP_SHARED | MAP_FIXED, dev_fd, dev_off);
 		if (got == MAP_FAILED) {
 			pmem_log(3, "pmemfs: mmap of extent %u: %s", i, strerror(errno));
 			return -1;
@@ -223,6 +244,7 @@ static int remember(const struct dmapping *m)
 		Cap = cap;
 	}
 	Maps[Nmaps++] = *m;
+	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
 	pthread_mutex_unlock(&Lock);
 	return 0;
 }
@@ -249,63 +271,150 @@ static bool direct_disabled(void)
 	return pmem_env_long("PMEM_PMEMFS_DIRECT") == 0;
 }
 
-void *pmem_pmemfs_map(int fd, size_t len)
+static size_t round_up(size_t x, size_t to)
 {
+	return (x + to - 1) / to * to;
+}
+
+/*
+ * How much to map for req, given the daemon's answer: the length rounded
+ * to pages, or to the device's alignment on devdax (the kernel maps devdax
+ * only in whole aligned pieces, at aligned addresses and offsets).  0 when
+ * the request cannot be honoured directly.
+ */
+static size_t direct_span(const struct pmem_pmemfs_req *req, const struct pmfs_dmap_ioc *io,
+			  size_t page)
+{
+	size_t span = round_up(req->len, page);
+
+	if (io->align == 0 || io->align % page)
+		return 0;
+	if (io->dev_kind == PMFS_DMAP_DEV_DEVDAX) {
+		if (req->off % io->align || (req->fixed && (uintptr_t)req->addr % io->align))
+			return 0;
+		if (req->exact && span % io->align)
+			return 0; /* the caller's munmap could not cut the tail off */
+		span = round_up(span, (size_t)io->align);
+	}
+	/* Only what the file holds: past its last page a FUSE mapping gives
+	 * SIGBUS, a direct one would give the device's bytes. */
+	if (req->off + req->len > round_up((size_t)io->file_size, page) ||
+	    req->off + span > io->map_len)
+		return 0;
+	return span;
+}
+
+/*
+ * Where the mapping goes: exactly addr (MAP_FIXED: mapped over whatever is
+ * there; NOREPLACE: a reservation that fails if anything is), near the
+ * hint when the kernel gives an address the device can use, else a fresh
+ * reservation aligned for the device.  *reserved: we made a reservation to
+ * give back on failure.
+ */
+static char *place(const struct pmem_pmemfs_req *req, size_t span, size_t align, size_t page,
+		   bool *reserved)
+{
+	const int anon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	size_t need = align > page ? align : page;
+	void *p;
+
+	*reserved = false;
+	if (req->fixed && !req->noreplace)
+		return req->addr;
+	if (req->fixed) {
+		p = mmap(req->addr, span, PROT_NONE, anon | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		*reserved = true;
+		if (p != req->addr) { /* a kernel without NOREPLACE took it as a hint */
+			munmap(p, span);
+			*reserved = false;
+			return NULL;
+		}
+		return p;
+	}
+	if (req->addr) {
+		p = mmap(req->addr, span, PROT_NONE, anon, -1, 0);
+		if (p != MAP_FAILED && (uintptr_t)p % need == 0) {
+			*reserved = true;
+			return p;
+		}
+		if (p != MAP_FAILED)
+			munmap(p, span);
+	}
+	p = pmem_mmap_reserve(span, align);
+	*reserved = p != NULL;
+	return p;
+}
+
+PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct pmfs_dmap_extent *ext = NULL;
 	struct pmfs_dmap_ioc *io = NULL;
 	struct dmapping m = {.file_fd = -1, .dev_fd = -1};
 	struct statfs sfs;
 	struct stat dev_st;
 	char *base = NULL;
+	size_t span = 0;
 	uint32_t n = 0;
-	bool sync = false, granted = false;
-	int saved_errno = errno;
+	bool sync = false, granted = false, reserved = false, placed = false, writable;
+	int saved_errno = errno, acc;
 
-	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC || direct_disabled())
+	if (req->len == 0 || req->off % page || fstatfs(req->fd, &sfs) < 0 ||
+	    sfs.f_type != FUSE_SUPER_MAGIC || direct_disabled())
 		goto fallback;
+	acc = fcntl(req->fd, F_GETFL);
+	if (acc < 0 || (acc & O_ACCMODE) == O_WRONLY)
+		goto fallback; /* mmap needs a readable fd: let the kernel say so */
+	/* An O_RDWR fd gets a writable grant even for a PROT_READ map, so that
+	 * mprotect(PROT_WRITE) works as it would on the FUSE mapping. */
+	writable = (acc & O_ACCMODE) == O_RDWR;
 	io = calloc(1, sizeof(*io));
 	if (!io)
 		goto fallback;
-	io->flags = PMFS_DMAP_F_WRITE;
-	if (dmap_ioctl(fd, io, PMFS_DMAP_OP_MAP) < 0) {
+	io->flags = writable ? PMFS_DMAP_F_WRITE : 0;
+	if (dmap_ioctl(req->fd, io, PMFS_DMAP_OP_MAP) < 0) {
 		/* ENOTTY/ENOSYS: another FUSE file system; else pmemfs said no */
-		pmem_log(3, "pmemfs: no direct map for fd %d: %s", fd, strerror(errno));
+		pmem_log(3, "pmemfs: no direct map for fd %d: %s", req->fd, strerror(errno));
 		goto fallback;
 	}
 	granted = true;
 	m.grant = io->grant;
-	if (io->file_size < len || io->align == 0 || io->map_len < len) {
-		pmem_log(3, "pmemfs: the file changed size while being mapped");
+	span = direct_span(req, io, page);
+	if (span == 0) {
+		pmem_log(3, "pmemfs: fd %d: [%llu, +%zu) cannot be mapped directly here", req->fd,
+			 (unsigned long long)req->off, req->len);
 		goto fallback;
 	}
-	ext = fetch_extents(fd, io, &n);
+	ext = fetch_extents(req->fd, io, &n);
 	if (!ext)
 		goto fallback;
-	m.dev_fd = open_device(io, &dev_st);
-	if (m.dev_fd < 0 || announce_mapping(fd, m.dev_fd, io) < 0)
+	m.dev_fd = open_device(io, writable, &dev_st);
+	if (m.dev_fd < 0 || announce_mapping(req->fd, m.dev_fd, io) < 0)
 		goto fallback;
-	m.file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	m.file_fd = fcntl(req->fd, F_DUPFD_CLOEXEC, 0);
 	if (m.file_fd < 0)
 		goto fallback;
-	base = pmem_mmap_reserve((size_t)io->map_len, (size_t)io->align);
+	base = place(req, span, (size_t)io->align, page, &reserved);
 	if (!base)
 		goto fallback;
-	if (map_extents(base, m.dev_fd, ext, n, &sync) < 0)
+	placed = true;
+	if (map_extents(base, m.dev_fd, ext, n, req->off, span, req->prot, req->sync, &sync) < 0)
 		goto fallback;
 	m.start = (uintptr_t)base;
-	m.span = (size_t)io->map_len;
-	m.size_end = m.start + (len + (size_t)sysconf(_SC_PAGESIZE) - 1) /
-				   (size_t)sysconf(_SC_PAGESIZE) * (size_t)sysconf(_SC_PAGESIZE);
+	m.span = span;
+	m.size_end = m.start + round_up(req->len, page);
 	m.live_lo = m.start;
 	m.live_hi = m.start + m.span;
-	if (register_pmem(base, len, io, &dev_st, sync) < 0)
+	if (register_pmem(base, req->len, io, &dev_st, sync) < 0)
 		goto fallback;
 	if (remember(&m) < 0) {
-		pmem_range_unregister(base, len);
+		pmem_range_unregister(base, req->len);
 		goto fallback;
 	}
-	pmem_log(3, "pmemfs: fd %d: %zu bytes mapped directly from %s at %p (%u extents, %s)", fd,
-		 len, io->dev_path, (void *)base, n,
+	pmem_log(3, "pmemfs: fd %d: [%llu, +%zu) mapped directly from %s at %p (%u extents, %s)",
+		 req->fd, (unsigned long long)req->off, req->len, io->dev_path, (void *)base, n,
 		 io->dev_kind == PMFS_DMAP_DEV_DEVDAX ? "devdax"
 		 : sync				      ? "MAP_SYNC"
 						      : "no MAP_SYNC");
@@ -314,10 +423,15 @@ void *pmem_pmemfs_map(int fd, size_t len)
 	errno = saved_errno;
 	return base;
 fallback:
-	if (base)
-		munmap(base, (size_t)io->map_len);
+	/* No device page may stay mapped once the grant goes: give back our
+	 * reservation, or cover the caller's fixed range with an inaccessible
+	 * anonymous one (the caller's ordinary MAP_FIXED mmap replaces it). */
+	if (placed && reserved)
+		munmap(base, span);
+	else if (placed)
+		mmap(base, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (granted)
-		release_grant(fd, m.grant);
+		release_grant(req->fd, m.grant);
 	if (m.file_fd >= 0)
 		close(m.file_fd);
 	if (m.dev_fd >= 0)
@@ -328,10 +442,20 @@ fallback:
 	return NULL;
 }
 
+void *pmem_pmemfs_map(int fd, size_t len)
+{
+	struct pmem_pmemfs_req req = {
+	    .fd = fd, .prot = PROT_READ | PROT_WRITE, .off = 0, .len = len};
+
+	return pmem_pmemfs_map_range(&req);
+}
+
 size_t pmem_pmemfs_unmap_len(const void *addr, size_t len)
 {
 	uintptr_t s = (uintptr_t)addr, e = s + len;
 
+	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
+		return len;
 	pthread_mutex_lock(&Lock);
 	for (size_t i = 0; i < Nmaps; i++) {
 		const struct dmapping *m = &Maps[i];
@@ -346,17 +470,33 @@ size_t pmem_pmemfs_unmap_len(const void *addr, size_t len)
 	return len;
 }
 
+PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
+{
+	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
+	bool hit = false;
+
+	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
+		return false;
+	pthread_mutex_lock(&Lock);
+	for (size_t i = 0; i < Nmaps && !hit; i++)
+		hit = s < Maps[i].live_hi && e > Maps[i].live_lo;
+	pthread_mutex_unlock(&Lock);
+	return hit;
+}
+
 /*
- * pmem_unmap() unmapped [addr, addr+len): shrink the live part of any
- * direct map it touched; one with nothing left closes its fds.  The live
- * part is tracked as one interval: unmapping from inside it leaves the
- * outer bounds, so the fds stay until both ends have gone (conservative:
- * a grant may outlive its mapping, never the reverse).
+ * [addr, addr+len) was unmapped or mapped over: shrink the live part of
+ * any direct map it touched; one with nothing left closes its fds.  The
+ * live part is tracked as one interval: unmapping from inside it leaves
+ * the outer bounds, so the fds stay until both ends have gone
+ * (conservative: a grant may outlive its mapping, never the reverse).
  */
 void pmem_pmemfs_unmapped(void *addr, size_t len)
 {
-	uintptr_t s = (uintptr_t)addr, e = s + len;
+	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
 
+	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
+		return;
 	pthread_mutex_lock(&Lock);
 	for (size_t i = 0; i < Nmaps;) {
 		struct dmapping *m = &Maps[i];
@@ -379,5 +519,12 @@ void pmem_pmemfs_unmapped(void *addr, size_t len)
 		close(m->file_fd); /* the last close of the open file releases the grant */
 		Maps[i] = Maps[--Nmaps];
 	}
+	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
 	pthread_mutex_unlock(&Lock);
+}
+
+PMEM_PRIVATE_API void pmem_pmemfs_replaced(void *addr, size_t len)
+{
+	pmem_range_unregister(addr, len);
+	pmem_pmemfs_unmapped(addr, len);
 }

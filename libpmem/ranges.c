@@ -256,9 +256,11 @@ PMEM_EXPORT int pmem_is_pmem(const void *addr, size_t len)
  * another thread's new mapping at this address meet our stale entry.  The
  * length is rounded up to pages as munmap() does.  What munmap() would
  * refuse (addr not page aligned, a devdax mapping cut off its alignment)
- * is refused before the registry changes, so it stays true.
+ * is refused before the registry changes, so it stays true.  unmap is
+ * munmap() for pmem_unmap, the raw syscall for libpmemfs-preload.so's
+ * munmap() of a direct map (pmemfs_direct.h).
  */
-PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
+PMEM_PRIVATE_API int pmem_unmap_with(void *addr, size_t len, int (*unmap)(void *, size_t))
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	if (len == 0 || (uintptr_t)addr % page != 0) {
@@ -280,10 +282,15 @@ PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
 		return -1;
 	}
 	pmem_range_unregister(addr, rounded);
-	if (munmap(addr, rounded) < 0) {
+	if (unmap(addr, rounded) < 0) {
 		pmem_err("munmap %p + %zu: %s", addr, len, strerror(errno));
 		return -1;
 	}
 	pmem_pmemfs_unmapped(addr, rounded);
 	return 0;
+}
+
+PMEM_EXPORT int pmem_unmap(void *addr, size_t len)
+{
+	return pmem_unmap_with(addr, len, munmap);
 }

@@ -4,12 +4,16 @@
  * file: a root object holding an array of object ids; each transaction
  * frees one slot's object, allocates a new one and writes a checksummed
  * payload.  "create" builds and runs, "check" reopens and verifies every
- * payload.  It also prints what pmem_is_pmem said about the pool, which
- * tells how libpmemobj persisted (flushes or msync).
+ * payload.  Both first print "map=PATH is_pmem=N": the file the pool's
+ * mapping comes from (/proc/self/maps: the device image when
+ * libpmemfs-preload.so mapped it directly, the pool file through FUSE)
+ * and what pmem_is_pmem said about it (how libpmemobj persists: flushes
+ * or msync).
  *
  *   dmap_pmemobj create POOL NTX
  *   dmap_pmemobj check POOL
  */
+#include <inttypes.h>
 #include <libpmem.h>
 #include <libpmemobj.h>
 #include <stdint.h>
@@ -43,6 +47,37 @@ static uint64_t payload_sum(const struct item *it)
 	for (int i = 0; i < PAYLOAD; i++)
 		s = (s ^ it->data[i]) * 1099511628211ULL;
 	return s;
+}
+
+/* Prints the file behind the mapping that holds the pool's first byte. */
+static int print_map(PMEMobjpool *pop)
+{
+	uintptr_t at = (uintptr_t)pop;
+	char line[4096], path[4096];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	if (!maps) {
+		perror("dmap_pmemobj: /proc/self/maps");
+		return 1;
+	}
+	while (!found && fgets(line, sizeof(line), maps)) {
+		uintptr_t lo, hi;
+
+		path[0] = '\0';
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*s %*s %*s %*s %4095[^\n]", &lo, &hi,
+			   path) >= 2 &&
+		    lo <= at && at < hi)
+			found = 1;
+	}
+	fclose(maps);
+	if (!found) {
+		fprintf(stderr, "dmap_pmemobj: the pool at %p is in no mapping\n", (void *)pop);
+		return 1;
+	}
+	printf("map=%s is_pmem=%d\n", path[0] ? path : "(anonymous)", pmem_is_pmem(pop, 4096));
+	fflush(stdout);
+	return 0;
 }
 
 static int run(PMEMobjpool *pop, long ntx)
@@ -109,14 +144,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pmemobj_create %s: %s\n", argv[2], pmemobj_errormsg());
 			return 2;
 		}
-		ret = run(pop, atol(argv[3]));
+		ret = print_map(pop) || run(pop, atol(argv[3]));
 	} else if (argc >= 3 && strcmp(argv[1], "check") == 0) {
 		pop = pmemobj_open(argv[2], POBJ_LAYOUT_NAME(dmap));
 		if (!pop) {
 			fprintf(stderr, "pmemobj_open %s: %s\n", argv[2], pmemobj_errormsg());
 			return 2;
 		}
-		ret = check(pop);
+		ret = print_map(pop) || check(pop);
 	} else {
 		fprintf(stderr, "usage: dmap_pmemobj create POOL NTX | check POOL\n");
 		return 2;

@@ -48,7 +48,7 @@ fi
 
 # Everything else must be in our own nodes, never unversioned.
 stray=$(defined "$ours" | grep -v -e '@@*LIBPMEM_1\.0$' -e '@@*LIBPMEM_PMEMFS_1\.0$' \
-	-e '@@*LIBPMEM_PMEMFS_TEST$' || true)
+	-e '@@*LIBPMEM_PMEMFS_TEST$' -e '@@*LIBPMEM_PMEMFS_PRIVATE$' || true)
 if [ -n "$stray" ]; then
 	echo "abi_check: symbols exported outside our version nodes:"
 	echo "$stray"
@@ -57,6 +57,14 @@ fi
 for ext in pmem_persist_iov pmem_map; do
 	if ! defined "$ours" | grep -qx "$ext@@LIBPMEM_PMEMFS_1.0"; then
 		echo "abi_check: expected $ext under LIBPMEM_PMEMFS_1.0, not found"
+		fail=1
+	fi
+done
+
+# libpmemfs-preload.so links these (libpmem/pmemfs_direct.h)
+for priv in pmem_pmemfs_map_range pmem_pmemfs_overlaps pmem_pmemfs_replaced pmem_unmap_with; do
+	if ! defined "$ours" | grep -qx "$priv@@LIBPMEM_PMEMFS_PRIVATE"; then
+		echo "abi_check: expected $priv under LIBPMEM_PMEMFS_PRIVATE, not found"
 		fail=1
 	fi
 done
