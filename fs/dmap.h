@@ -61,6 +61,31 @@ int pmfs_dmap_release_owner(struct pmfs *fs, uint64_t owner);
 void pmfs_dmap_release_all(struct pmfs *fs);
 /* Does any grant pin this inode's blocks? */
 bool pmfs_dmap_pinned(struct pmfs *fs, pmfs_ino_t ino);
+/* Is ino the holder of some pinned file? */
+bool pmfs_dmap_is_holder(struct pmfs *fs, pmfs_ino_t ino);
+
+/*
+ * The owner of grants restored at mount for clients of an earlier daemon
+ * (dmap_restore.c); never a FUSE file handle (its access-mode bits are 3).
+ * pmfs_dmap_release_all leaves them alone.
+ */
+#define PMFS_DMAP_OWNER_RESTORED UINT64_MAX
+/* Forgets owner's grants without freeing anything (unmount, see .c). */
+void pmfs_dmap_abandon_owner(struct pmfs *fs, uint64_t owner);
+
+/* ---- dmap_restore.c: mappings that outlived their daemon ---------------- */
+/* Mount, before orphan recovery: pins what live client locks name. */
+int pmfs_dmap_restore(struct pmfs *fs);
+/* Orphan recovery: must this orphan stay (a live mapping may use it)? */
+bool pmfs_dmap_orphan_kept(struct pmfs *fs, pmfs_ino_t ino);
+/* After orphan recovery: starts the poller if anything is kept. */
+void pmfs_dmap_restore_start(struct pmfs *fs);
+/* One poll round now (the poller does one a second); returns how many
+ * restored grants and kept orphans are left. */
+uint32_t pmfs_dmap_restore_poll(struct pmfs *fs);
+/* Unmount first, or a failed mount: stops the poller, frees what is no
+ * longer mapped, leaves the rest on media for the next mount. */
+void pmfs_dmap_restore_stop(struct pmfs *fs);
 
 /* ---- dmap_pin.c: used by dmap.c and by extent.c ------------------------- */
 /*

@@ -345,10 +345,27 @@ bool pmfs_dmap_pinned(struct pmfs *fs, pmfs_ino_t ino)
 	return pinned;
 }
 
+bool pmfs_dmap_is_holder(struct pmfs *fs, pmfs_ino_t ino)
+{
+	bool holder = false;
+
+	if (__atomic_load_n(&Nrecs, __ATOMIC_ACQUIRE) == 0)
+		return false;
+	pthread_mutex_lock(&Lock);
+	for (struct pin_rec *r = Recs; r && !holder; r = r->next)
+		holder = r->fs == fs && r->holder == ino;
+	pthread_mutex_unlock(&Lock);
+	return holder;
+}
+
+/* 'any' (unmount) means every owner but the restored grants: those stay
+ * while their client may map (dmap_restore.c decides at its stop). */
 static struct grant *grant_find(struct pmfs *fs, uint64_t id, uint64_t owner, bool any)
 {
 	for (struct grant *g = Grants; g; g = g->next)
-		if (g->fs == fs && (any || g->owner == owner) && (id == 0 || g->id == id))
+		if (g->fs == fs &&
+		    (any ? g->owner != PMFS_DMAP_OWNER_RESTORED : g->owner == owner) &&
+		    (id == 0 || g->id == id))
 			return g;
 	return NULL;
 }
@@ -435,4 +452,39 @@ void pmfs_dmap_release_all(struct pmfs *fs)
 {
 	while (release_one(fs, 0, 0, true, NULL) == 0)
 		;
+}
+
+/*
+ * Unmount with a client still mapping: forgets owner's grants without
+ * freeing anything.  Their node pins are never dropped, so the unmount
+ * frees neither the file nor the holder: an unlinked file and the holder
+ * stay on the persistent orphan list, a linked file keeps its blocks, and
+ * the next mount finds them again through the client's lock
+ * (dmap_restore.c).  The nodes go with the inode cache.
+ */
+void pmfs_dmap_abandon_owner(struct pmfs *fs, uint64_t owner)
+{
+	pthread_mutex_lock(&Lock);
+	for (struct grant **pp = &Grants; *pp;) {
+		struct grant *g = *pp;
+
+		if (g->fs != fs || g->owner != owner) {
+			pp = &g->next;
+			continue;
+		}
+		*pp = g->next;
+		if (--g->rec->grants == 0) {
+			struct pin_rec **rp;
+
+			for (rp = &Recs; *rp != g->rec; rp = &(*rp)->next)
+				;
+			*rp = g->rec->next;
+			__atomic_fetch_sub(&Nrecs, 1, __ATOMIC_RELEASE);
+			free(g->rec->r);
+			free(g->rec);
+		}
+		free(g->ext);
+		free(g);
+	}
+	pthread_mutex_unlock(&Lock);
 }

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 
+#include "dmap.h"
 #include "extent.h"
 #include "icache.h"
 #include "persist.h"
@@ -136,38 +137,67 @@ out:
 	return err;
 }
 
+/*
+ * Mount: frees every orphan a crash (or a kill) left behind, except those
+ * a direct mapping that outlived the previous daemon may still use
+ * (dmap_restore.c decides, from the clients' locks; it pins them first).
+ * A kept orphan stays on the persistent list: valid, and the next mount
+ * decides again.  The walk reads orphan_next before freeing: freeing an
+ * orphan relinks its predecessor to that same next.
+ */
 int pmfs_orphans_recover(struct pmfs *fs, unsigned *freed)
 {
-	unsigned n = 0;
+	pmfs_ino_t ino;
+	uint64_t hops = 0;
+	unsigned n = 0, kept = 0;
 	int err = 0;
 
 	if (freed)
 		*freed = 0;
 	if (fs->read_only)
 		return 0;
-	while (fs->state->orphan_head) {
-		pmfs_ino_t ino = fs->state->orphan_head;
+	err = pmfs_dmap_restore(fs);
+	if (err)
+		return err;
+	for (ino = fs->state->orphan_head; ino; hops++) {
 		struct pmfs_node *node;
+		pmfs_ino_t next;
 
-		if (ino >= fs->sb->inode_count || pmfs_inode_get(fs, ino)->mode == 0 ||
-		    pmfs_inode_get(fs, ino)->nlink != 0) {
-			pmfs_logf(fs, PMFS_LOG_ERR, "orphan list head %llu is not an orphan",
+		if (ino >= fs->sb->inode_count || hops >= fs->sb->inode_count ||
+		    pmfs_inode_get(fs, ino)->mode == 0 || pmfs_inode_get(fs, ino)->nlink != 0) {
+			pmfs_logf(fs, PMFS_LOG_ERR, "orphan list entry %llu is not an orphan",
 				  (unsigned long long)ino);
-			return -EIO;
+			err = -EIO;
+			break;
+		}
+		next = pmfs_inode_get(fs, ino)->orphan_next;
+		if (pmfs_dmap_orphan_kept(fs, ino)) {
+			kept++;
+			ino = next;
+			continue;
 		}
 		err = pmfs_iget(fs, ino, &node);
 		if (err)
-			return err;
+			break;
 		/* with its last pin gone, iput frees it through pmfs_inode_release */
 		pmfs_iput(fs, node);
-		if (fs->state->orphan_head == ino) {
+		if (pmfs_inode_get(fs, ino)->mode != 0) {
 			pmfs_logf(fs, PMFS_LOG_ERR, "could not free orphan %llu",
 				  (unsigned long long)ino);
-			return -EIO;
+			err = -EIO;
+			break;
 		}
 		n++;
+		ino = next;
 	}
+	if (err) {
+		pmfs_dmap_restore_stop(fs);
+		return err;
+	}
+	if (kept)
+		pmfs_logf(fs, PMFS_LOG_INFO, "%u orphans kept for live direct maps", kept);
+	pmfs_dmap_restore_start(fs);
 	if (freed)
 		*freed = n;
-	return err;
+	return 0;
 }

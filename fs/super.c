@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmap.h"
 #include "internal.h"
 #include "persist.h"
 
@@ -187,7 +188,11 @@ fail:
 
 int pmfs_unmount(struct pmfs *fs)
 {
-	int err = pmfs_icache_evict_all(fs);
+	int err;
+
+	/* before the evictions: what a live direct map still uses stays */
+	pmfs_dmap_restore_stop(fs);
+	err = pmfs_icache_evict_all(fs);
 
 	/* The clean flag means: nothing for recovery to do.  It is set only
 	 * when every orphan was freed and every tx committed before it. */

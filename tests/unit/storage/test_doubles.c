@@ -29,3 +29,9 @@ int pmfs_icache_evict_all(struct pmfs *fs)
 	(void)fs;
 	return 0;
 }
+
+/* no orphan recovery here, so no direct maps of an earlier daemon */
+void pmfs_dmap_restore_stop(struct pmfs *fs)
+{
+	(void)fs;
+}
