@@ -49,8 +49,10 @@ struct dmapping {
 	uintptr_t start;
 	size_t span;	    /* the whole reservation (map_len) */
 	uintptr_t size_end; /* start + the mapped length rounded to pages */
-	uintptr_t live_lo;  /* [live_lo, live_hi): still mapped */
-	uintptr_t live_hi;
+	struct piece {
+		uintptr_t lo, hi;
+	} * live;     /* what is still mapped: sorted, disjoint pieces */
+	size_t nlive; /* 0: nothing left, the fds go */
 	int file_fd, dev_fd;
 	uint64_t grant;
 };
@@ -405,8 +407,11 @@ PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req)
 	m.start = (uintptr_t)base;
 	m.span = span;
 	m.size_end = m.start + round_up(req->len, page);
-	m.live_lo = m.start;
-	m.live_hi = m.start + m.span;
+	m.live = malloc(sizeof(*m.live));
+	if (!m.live)
+		goto fallback;
+	m.live[0] = (struct piece){m.start, m.start + m.span};
+	m.nlive = 1;
 	if (register_pmem(base, req->len, io, &dev_st, sync) < 0)
 		goto fallback;
 	if (remember(&m) < 0) {
@@ -436,6 +441,7 @@ fallback:
 		close(m.file_fd);
 	if (m.dev_fd >= 0)
 		close(m.dev_fd);
+	free(m.live);
 	free(ext);
 	free(io);
 	errno = saved_errno;
@@ -479,17 +485,58 @@ PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
 		return false;
 	pthread_mutex_lock(&Lock);
 	for (size_t i = 0; i < Nmaps && !hit; i++)
-		hit = s < Maps[i].live_hi && e > Maps[i].live_lo;
+		for (size_t j = 0; j < Maps[i].nlive && !hit; j++)
+			hit = s < Maps[i].live[j].hi && e > Maps[i].live[j].lo;
 	pthread_mutex_unlock(&Lock);
 	return hit;
 }
 
 /*
- * [addr, addr+len) was unmapped or mapped over: shrink the live part of
- * any direct map it touched; one with nothing left closes its fds.  The
- * live part is tracked as one interval: unmapping from inside it leaves
- * the outer bounds, so the fds stay until both ends have gone
- * (conservative: a grant may outlive its mapping, never the reverse).
+ * Removes [s, e) from m's live pieces.  A cut inside one piece splits it
+ * (and touches no other); without memory for the second half the piece
+ * stays whole: conservative, the grant may outlive its mapping, never the
+ * reverse.
+ */
+static void cut_live(struct dmapping *m, uintptr_t s, uintptr_t e)
+{
+	for (size_t i = 0; i < m->nlive;) {
+		struct piece *p = &m->live[i];
+
+		if (e <= p->lo || s >= p->hi) {
+			i++;
+			continue;
+		}
+		if (s > p->lo && e < p->hi) {
+			struct piece *grown = realloc(m->live, (m->nlive + 1) * sizeof(*grown));
+
+			if (!grown)
+				return;
+			m->live = grown;
+			p = &m->live[i];
+			memmove(p + 2, p + 1, (m->nlive - i - 1) * sizeof(*p));
+			p[1] = (struct piece){e, p->hi};
+			p->hi = s;
+			m->nlive++;
+			return;
+		}
+		if (s <= p->lo && e >= p->hi) {
+			memmove(p, p + 1, (m->nlive - i - 1) * sizeof(*p));
+			m->nlive--;
+			continue;
+		}
+		if (s <= p->lo)
+			p->lo = e;
+		else
+			p->hi = s;
+		i++;
+	}
+}
+
+/*
+ * [addr, addr+len) was unmapped or mapped over: cut it out of every direct
+ * map it touched; one with nothing left closes its fds (closing the dup of
+ * the pmemfs fd, the last reference to that open file, releases the
+ * grant and its pins in the daemon).
  */
 void pmem_pmemfs_unmapped(void *addr, size_t len)
 {
@@ -501,22 +548,14 @@ void pmem_pmemfs_unmapped(void *addr, size_t len)
 	for (size_t i = 0; i < Nmaps;) {
 		struct dmapping *m = &Maps[i];
 
-		if (e <= m->live_lo || s >= m->live_hi) {
-			i++;
-			continue;
-		}
-		if (s <= m->live_lo && e >= m->live_hi)
-			m->live_lo = m->live_hi;
-		else if (s <= m->live_lo)
-			m->live_lo = e;
-		else if (e >= m->live_hi)
-			m->live_hi = s;
-		if (m->live_lo < m->live_hi) {
+		cut_live(m, s, e);
+		if (m->nlive > 0) {
 			i++;
 			continue;
 		}
 		close(m->dev_fd);
-		close(m->file_fd); /* the last close of the open file releases the grant */
+		close(m->file_fd);
+		free(m->live);
 		Maps[i] = Maps[--Nmaps];
 	}
 	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
