@@ -4,7 +4,8 @@
  * (holes allocated, extents device-aligned), and pinning those extents so
  * no block an application may still have mapped is freed or reused.
  *
- * dmap.c prepares and lists; dmap_pin.c keeps the pins.  Grants belong to
+ * dmap.c prepares and lists; dmap_pin.c keeps the pins; dmap_restore.c
+ * re-creates them at mount for mappings that outlived their daemon.  Grants belong to
  * an owner (the daemon uses the FUSE file handle) and are released by id,
  * by owner (close) or all at once (unmount).  Knows nothing about FUSE.
  */

@@ -8,7 +8,8 @@
  * one leaving a shorter but valid file that is still on the list; the last
  * tx frees the xattr block and the slot and unlinks it from the list.  A
  * crash anywhere leaves it on the list, and pmfs_orphans_recover (mount)
- * finishes the job with the same code.
+ * finishes the job with the same code, except for orphans an application's
+ * direct map may still use after a daemon restart (dmap_restore.c).
  *
  * All list changes happen under fs->orphan_lock, held until their tx has
  * committed, so the committed list seen in pmem is always current for the
