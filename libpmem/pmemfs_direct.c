@@ -20,11 +20,12 @@
  * like any file (is_pmem 0, msync works): never silently wrong.
  *
  * A live direct map keeps two fds: a dup of the pmemfs fd (its grant
- * lives as long as that open file) and the device fd.  On devdax,
- * pmem_unmap() of the mapped length also takes the reservation's tail
- * past it (a devdax mapping cannot be cut off its alignment); when nothing
- * is left mapped both fds are closed (closing the pmemfs fd releases the
- * grant).
+ * lives as long as that open file) and the device fd, and the pieces of
+ * it still mapped.  On devdax a range not aligned to the device is mapped
+ * as the aligned window around it, which the kernel cannot cut: unmapping
+ * forgets pieces and the window goes whole with the last one.  When
+ * nothing is left mapped both fds are closed (closing the pmemfs fd
+ * releases the grant).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +47,12 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 
 struct dmapping {
-	uintptr_t start;
-	size_t span;	    /* the whole reservation (map_len) */
-	uintptr_t size_end; /* start + the mapped length rounded to pages */
+	uintptr_t start; /* the device mapping we made: [start, start + span) */
+	size_t span;
+	/* It is wider than the caller's range (devdax, a range not aligned to
+	 * the device): the kernel cannot cut it there, so unmapping parts only
+	 * forgets them and the whole goes with the last live piece. */
+	bool window;
 	struct piece {
 		uintptr_t lo, hi;
 	} * live;     /* what is still mapped: sorted, disjoint pieces */
@@ -58,6 +62,7 @@ struct dmapping {
 };
 
 static pthread_mutex_t Lock = PTHREAD_MUTEX_INITIALIZER;
+static void cut_live(struct dmapping *m, uintptr_t s, uintptr_t e);
 static struct dmapping *Maps;
 static size_t Nmaps, Cap;
 /* Nmaps, readable without the lock: the preload's munmap and MAP_FIXED
@@ -251,17 +256,18 @@ static int remember(const struct dmapping *m)
 	return 0;
 }
 
-/* Registers the range as pmem when it is: devdax, or MAP_SYNC granted. */
+/* Registers the range as pmem when it is: devdax, or MAP_SYNC granted.
+ * cut_align: where pmem_unmap may cut it (the kernel's rule on devdax; 0
+ * for a window, which is never cut). */
 static int register_pmem(char *base, size_t len, const struct pmfs_dmap_ioc *io,
-			 const struct stat *dev_st, bool sync)
+			 const struct stat *dev_st, bool sync, size_t cut_align)
 {
 	if (io->dev_kind == PMFS_DMAP_DEV_DEVDAX) {
 		struct pmem_devdax dax;
 
 		if (pmem_devdax_from_stat(dev_st, &dax) != 1)
 			dax.region_id = -1;
-		return pmem_range_register(base, len, PMEM_RANGE_DEVDAX, dax.region_id,
-					   (size_t)io->align);
+		return pmem_range_register(base, len, PMEM_RANGE_DEVDAX, dax.region_id, cut_align);
 	}
 	if (sync)
 		return pmem_range_register(base, len, PMEM_RANGE_MAP_SYNC, -1, 0);
@@ -278,32 +284,44 @@ static size_t round_up(size_t x, size_t to)
 	return (x + to - 1) / to * to;
 }
 
-/*
- * How much to map for req, given the daemon's answer: the length rounded
- * to pages, or to the device's alignment on devdax (the kernel maps devdax
- * only in whole aligned pieces, at aligned addresses and offsets).  0 when
- * the request cannot be honoured directly.
- */
-static size_t direct_span(const struct pmem_pmemfs_req *req, const struct pmfs_dmap_ioc *io,
-			  size_t page)
-{
-	size_t span = round_up(req->len, page);
+/* Where req's range sits in the device mapping we make. */
+struct layout {
+	uint64_t off; /* file offset of the mapping's first byte */
+	size_t span;  /* its length */
+	size_t lead;  /* req->off - off: the caller's range starts there */
+	bool window;  /* wider than the caller's range */
+};
 
-	if (io->align == 0 || io->align % page)
-		return 0;
+/*
+ * The mapping for req, given the daemon's answer: the range rounded to
+ * pages; on devdax, which the kernel maps only in whole aligned pieces at
+ * aligned addresses, the aligned window around it.  A fixed address
+ * cannot have a window (it would cover the caller's neighbours): such a
+ * request must be aligned.  false when it cannot be honoured directly.
+ */
+static bool direct_layout(const struct pmem_pmemfs_req *req, const struct pmfs_dmap_ioc *io,
+			  size_t page, struct layout *lay)
+{
+	size_t a = (size_t)io->align;
+
+	if (a == 0 || a % page)
+		return false;
+	lay->off = req->off;
+	lay->span = round_up(req->len, page);
+	lay->lead = 0;
+	lay->window = false;
 	if (io->dev_kind == PMFS_DMAP_DEV_DEVDAX) {
-		if (req->off % io->align || (req->fixed && (uintptr_t)req->addr % io->align))
-			return 0;
-		if (req->exact && span % io->align)
-			return 0; /* the caller's munmap could not cut the tail off */
-		span = round_up(span, (size_t)io->align);
+		lay->off = req->off / a * a;
+		lay->lead = (size_t)(req->off - lay->off);
+		lay->span = round_up(lay->lead + req->len, a);
+		lay->window = lay->lead != 0 || lay->span != round_up(req->len, page);
+		if (req->fixed && (lay->window || (uintptr_t)req->addr % a))
+			return false;
 	}
 	/* Only what the file holds: past its last page a FUSE mapping gives
 	 * SIGBUS, a direct one would give the device's bytes. */
-	if (req->off + req->len > round_up((size_t)io->file_size, page) ||
-	    req->off + span > io->map_len)
-		return 0;
-	return span;
+	return req->off + req->len <= round_up((size_t)io->file_size, page) &&
+	       lay->off + lay->span <= io->map_len;
 }
 
 /*
@@ -313,9 +331,10 @@ static size_t direct_span(const struct pmem_pmemfs_req *req, const struct pmfs_d
  * reservation aligned for the device.  *reserved: we made a reservation to
  * give back on failure.
  */
-static char *place(const struct pmem_pmemfs_req *req, size_t span, size_t align, size_t page,
-		   bool *reserved)
+static char *place(const struct pmem_pmemfs_req *req, const struct layout *lay, size_t align,
+		   size_t page, bool *reserved)
 {
+	const size_t span = lay->span;
 	const int anon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	size_t need = align > page ? align : page;
 	void *p;
@@ -335,8 +354,8 @@ static char *place(const struct pmem_pmemfs_req *req, size_t span, size_t align,
 		}
 		return p;
 	}
-	if (req->addr) {
-		p = mmap(req->addr, span, PROT_NONE, anon, -1, 0);
+	if (req->addr && (uintptr_t)req->addr >= lay->lead) {
+		p = mmap((char *)req->addr - lay->lead, span, PROT_NONE, anon, -1, 0);
 		if (p != MAP_FAILED && (uintptr_t)p % need == 0) {
 			*reserved = true;
 			return p;
@@ -357,8 +376,8 @@ PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req)
 	struct dmapping m = {.file_fd = -1, .dev_fd = -1};
 	struct statfs sfs;
 	struct stat dev_st;
-	char *base = NULL;
-	size_t span = 0;
+	struct layout lay = {0};
+	char *base = NULL, *at;
 	uint32_t n = 0;
 	bool sync = false, granted = false, reserved = false, placed = false, writable;
 	int saved_errno = errno, acc;
@@ -383,8 +402,7 @@ PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req)
 	}
 	granted = true;
 	m.grant = io->grant;
-	span = direct_span(req, io, page);
-	if (span == 0) {
+	if (!direct_layout(req, io, page, &lay)) {
 		pmem_log(3, "pmemfs: fd %d: [%llu, +%zu) cannot be mapped directly here", req->fd,
 			 (unsigned long long)req->off, req->len);
 		goto fallback;
@@ -398,43 +416,44 @@ PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req)
 	m.file_fd = fcntl(req->fd, F_DUPFD_CLOEXEC, 0);
 	if (m.file_fd < 0)
 		goto fallback;
-	base = place(req, span, (size_t)io->align, page, &reserved);
+	base = place(req, &lay, (size_t)io->align, page, &reserved);
 	if (!base)
 		goto fallback;
 	placed = true;
-	if (map_extents(base, m.dev_fd, ext, n, req->off, span, req->prot, req->sync, &sync) < 0)
+	if (map_extents(base, m.dev_fd, ext, n, lay.off, lay.span, req->prot, req->sync, &sync) < 0)
 		goto fallback;
+	at = base + lay.lead;
 	m.start = (uintptr_t)base;
-	m.span = span;
-	m.size_end = m.start + round_up(req->len, page);
+	m.span = lay.span;
+	m.window = lay.window;
 	m.live = malloc(sizeof(*m.live));
 	if (!m.live)
 		goto fallback;
-	m.live[0] = (struct piece){m.start, m.start + m.span};
+	m.live[0] = (struct piece){(uintptr_t)at, (uintptr_t)at + round_up(req->len, page)};
 	m.nlive = 1;
-	if (register_pmem(base, req->len, io, &dev_st, sync) < 0)
+	if (register_pmem(at, req->len, io, &dev_st, sync, lay.window ? 0 : (size_t)io->align) < 0)
 		goto fallback;
 	if (remember(&m) < 0) {
-		pmem_range_unregister(base, req->len);
+		pmem_range_unregister(at, req->len);
 		goto fallback;
 	}
 	pmem_log(3, "pmemfs: fd %d: [%llu, +%zu) mapped directly from %s at %p (%u extents, %s)",
-		 req->fd, (unsigned long long)req->off, req->len, io->dev_path, (void *)base, n,
+		 req->fd, (unsigned long long)req->off, req->len, io->dev_path, (void *)at, n,
 		 io->dev_kind == PMFS_DMAP_DEV_DEVDAX ? "devdax"
 		 : sync				      ? "MAP_SYNC"
 						      : "no MAP_SYNC");
 	free(ext);
 	free(io);
 	errno = saved_errno;
-	return base;
+	return at;
 fallback:
 	/* No device page may stay mapped once the grant goes: give back our
 	 * reservation, or cover the caller's fixed range with an inaccessible
 	 * anonymous one (the caller's ordinary MAP_FIXED mmap replaces it). */
 	if (placed && reserved)
-		munmap(base, span);
+		munmap(base, lay.span);
 	else if (placed)
-		mmap(base, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		mmap(base, lay.span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (granted)
 		release_grant(req->fd, m.grant);
 	if (m.file_fd >= 0)
@@ -456,24 +475,45 @@ void *pmem_pmemfs_map(int fd, size_t len)
 	return pmem_pmemfs_map_range(&req);
 }
 
-size_t pmem_pmemfs_unmap_len(const void *addr, size_t len)
+int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t))
 {
 	uintptr_t s = (uintptr_t)addr, e = s + len;
+	struct dmapping gone;
+	bool found = false, last = false;
 
 	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
-		return len;
+		return 0;
 	pthread_mutex_lock(&Lock);
-	for (size_t i = 0; i < Nmaps; i++) {
-		const struct dmapping *m = &Maps[i];
-		uintptr_t end = m->start + m->span;
+	for (size_t i = 0; i < Nmaps && !found; i++) {
+		struct dmapping *m = &Maps[i];
 
-		if (s < end && e >= m->size_end && e < end) {
-			len = end - s;
-			break;
+		if (!m->window || s < m->start || e > m->start + m->span)
+			continue;
+		found = true;
+		cut_live(m, s, e);
+		if (m->nlive == 0) {
+			last = true;
+			gone = *m;
+			Maps[i] = Maps[--Nmaps];
 		}
 	}
+	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
 	pthread_mutex_unlock(&Lock);
-	return len;
+	if (!found)
+		return 0;
+	pmem_range_unregister(addr, len);
+	if (!last)
+		return 1;
+	free(gone.live);
+	if (unmap((void *)gone.start, gone.span) < 0) {
+		/* the device pages stay mapped: keep the grant too (leak the fds) */
+		pmem_err("munmap of the direct map %p + %zu: %s", (void *)gone.start, gone.span,
+			 strerror(errno));
+		return -1;
+	}
+	close(gone.dev_fd);
+	close(gone.file_fd); /* the last close of the open file releases the grant */
+	return 1;
 }
 
 PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
@@ -487,6 +527,20 @@ PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
 	for (size_t i = 0; i < Nmaps && !hit; i++)
 		for (size_t j = 0; j < Maps[i].nlive && !hit; j++)
 			hit = s < Maps[i].live[j].hi && e > Maps[i].live[j].lo;
+	pthread_mutex_unlock(&Lock);
+	return hit;
+}
+
+PMEM_PRIVATE_API bool pmem_pmemfs_in_window(const void *addr, size_t len)
+{
+	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
+	bool hit = false;
+
+	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
+		return false;
+	pthread_mutex_lock(&Lock);
+	for (size_t i = 0; i < Nmaps && !hit; i++)
+		hit = Maps[i].window && s < Maps[i].start + Maps[i].span && e > Maps[i].start;
 	pthread_mutex_unlock(&Lock);
 	return hit;
 }

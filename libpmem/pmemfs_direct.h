@@ -22,8 +22,6 @@ struct pmem_pmemfs_req {
 	bool fixed;	/* addr is not a hint: map exactly there (MAP_FIXED) */
 	bool noreplace; /* with fixed: fail if anything is mapped there */
 	bool sync;	/* MAP_SYNC asked for: every piece must take it */
-	bool exact;	/* the caller unmaps exactly what it asked for: no
-			 * reservation tail past len on devdax (else refused) */
 	int prot;	/* PROT_* for the device mapping */
 	uint64_t off;	/* file offset, page aligned */
 	size_t len;	/* bytes asked for (> 0) */
@@ -36,9 +34,12 @@ struct pmem_pmemfs_req {
 PMEM_PRIVATE_API void *pmem_pmemfs_map_range(const struct pmem_pmemfs_req *req);
 /* pmem_map_file's use of it: the whole file, anywhere, writable. */
 void *pmem_pmemfs_map(int fd, size_t len);
-/* The length pmem_unmap must really unmap: len, or up to the end of a
- * direct map's reservation when [addr, addr+len) reaches its mapped end. */
-size_t pmem_pmemfs_unmap_len(const void *addr, size_t len);
+/* pmem_unmap's first step: when [addr, addr+len) lies in a direct map
+ * wider than its caller's range (a devdax window), forget that part and
+ * unmap the window with unmap() once nothing of it is left.  1 when it
+ * was such a range (done), 0 when not (unmap it the ordinary way), -1 and
+ * errno when unmapping the window failed. */
+int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t));
 /* [addr, addr+len) was unmapped (or mapped over): closes the fds of
  * direct maps with nothing left mapped. */
 void pmem_pmemfs_unmapped(void *addr, size_t len);
@@ -49,6 +50,10 @@ PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len);
  * passes the raw syscall, pmem_unmap munmap()): keeps the registry and the
  * direct maps' bookkeeping true around it.  0, or -1 with errno. */
 PMEM_PRIVATE_API int pmem_unmap_with(void *addr, size_t len, int (*unmap)(void *, size_t));
+/* Whether [addr, addr+len) touches a devdax window (see unmap_window): a
+ * MAP_FIXED mapping there would be unmapped with the window, so the
+ * preload refuses it. */
+PMEM_PRIVATE_API bool pmem_pmemfs_in_window(const void *addr, size_t len);
 /* Something else now occupies [addr, addr+len) (a MAP_FIXED mapping over
  * it): forget it as pmem and as a direct map. */
 PMEM_PRIVATE_API void pmem_pmemfs_replaced(void *addr, size_t len);

@@ -20,7 +20,9 @@
  *   - munmap of a direct map keeps the registry and the grant's lifetime
  *     true (pmem_unmap_with); a MAP_FIXED mapping over one forgets the
  *     part it replaced; mremap of a direct map is refused (EINVAL): moving
- *     or growing it would map device bytes that are not the file's.
+ *     or growing it would map device bytes that are not the file's; so is
+ *     a MAP_FIXED mapping inside a devdax window (an unaligned range mapped
+ *     as the aligned window around it, which goes whole at the end).
  * The real calls are raw syscalls, so libpmem's own mmap/munmap calls,
  * which come back through these functions, cannot recurse.
  */
@@ -72,7 +74,6 @@ static void *preload_mmap(void *addr, size_t len, int prot, int flags, int fd, o
 		    .noreplace = (flags & MAP_FIXED_NOREPLACE) != 0,
 		    /* MAP_SHARED ignores unknown flags, MAP_SYNC among them */
 		    .sync = (flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & MAP_SYNC),
-		    .exact = true,
 		    .prot = prot,
 		    .off = (uint64_t)off,
 		    .len = len,
@@ -81,6 +82,12 @@ static void *preload_mmap(void *addr, size_t len, int prot, int flags, int fd, o
 		p = pmem_pmemfs_map_range(&req);
 		if (p)
 			return p;
+	}
+	/* a devdax window goes whole with its caller's last piece: nothing
+	 * else may live inside it (pmemfs_direct.h) */
+	if ((flags & MAP_FIXED) && pmem_pmemfs_in_window(addr, len)) {
+		errno = EINVAL;
+		return MAP_FAILED;
 	}
 	p = raw_mmap(addr, len, prot, flags, fd, off);
 	/* only MAP_FIXED replaces mappings (NOREPLACE fails instead) */

@@ -270,8 +270,10 @@ PMEM_PRIVATE_API int pmem_unmap_with(void *addr, size_t len, int (*unmap)(void *
 		return -1;
 	}
 	size_t rounded = len > SIZE_MAX - (page - 1) ? len : (len + page - 1) / page * page;
-	/* a pmemfs direct map's reservation tail goes with its mapped end */
-	rounded = pmem_pmemfs_unmap_len(addr, rounded);
+	/* part of a pmemfs devdax window: forgotten, unmapped with its last part */
+	int window = pmem_pmemfs_unmap_window(addr, rounded, unmap);
+	if (window != 0)
+		return window < 0 ? -1 : 0;
 	uintptr_t start = (uintptr_t)addr;
 	uintptr_t end = rounded > UINTPTR_MAX - start ? UINTPTR_MAX : start + rounded;
 	if (!unmap_cuts_allowed(start, end)) {
