@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "badblocks.h"
 #include "fault.h"
 #include "internal.h"
 #include "persist.h"
@@ -372,12 +373,38 @@ struct run {
 	uint64_t start, len;
 };
 
-static void release_run(struct pmfs_balloc *b, const struct run *r)
+struct keep_bad {
+	struct pmfs_balloc *b;
+	uint64_t kept;
+};
+
+/* A bad block stays marked in the DRAM map only (badblocks.h): the bitmap
+ * on media says free once its file is gone, and nothing hands it out. */
+static void mark_bad(void *ctx, uint64_t start, uint64_t len)
 {
+	struct keep_bad *k = ctx;
+
+	map_fill(k->b->map, start, len, true);
+	range_update(k->b, start, len);
+	k->kept += len;
+}
+
+static void mark_bad_map(void *ctx, uint64_t start, uint64_t len)
+{
+	map_fill(((struct keep_bad *)ctx)->b->map, start, len, true);
+}
+
+static void release_run(struct pmfs *fs, const struct run *r)
+{
+	struct pmfs_balloc *b = fs->balloc;
+	struct keep_bad k = {.b = b};
+
 	pthread_mutex_lock(&b->lock);
 	map_fill(b->map, r->start, r->len, false);
 	range_update(b, r->start, r->len);
-	__atomic_store_n(&b->free_blocks, b->free_blocks + r->len, __ATOMIC_RELAXED);
+	if (fs->bad)
+		pmfs_badblocks_foreach(fs->bad, r->start, r->len, mark_bad, &k);
+	__atomic_store_n(&b->free_blocks, b->free_blocks + r->len - k.kept, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -385,7 +412,7 @@ static void release_run(struct pmfs_balloc *b, const struct run *r)
 static void alloc_done(struct pmfs *fs, void *arg, bool aborted)
 {
 	if (aborted)
-		release_run(fs->balloc, arg);
+		release_run(fs, arg);
 	free(arg);
 }
 
@@ -394,7 +421,7 @@ static void alloc_done(struct pmfs *fs, void *arg, bool aborted)
 static void free_done(struct pmfs *fs, void *arg, bool aborted)
 {
 	if (!aborted)
-		release_run(fs->balloc, arg);
+		release_run(fs, arg);
 	free(arg);
 }
 
@@ -442,7 +469,7 @@ int pmfs_balloc(struct pmfs *fs, struct pmfs_tx *tx, uint64_t goal, uint64_t wan
 		err = pmfs_tx_defer(tx, alloc_done, r);
 	if (err) {
 		/* The caller aborts tx; records already logged must not commit. */
-		release_run(b, r);
+		release_run(fs, r);
 		free(r);
 		return err;
 	}
@@ -523,6 +550,12 @@ int pmfs_balloc_init(struct pmfs *fs)
 	map_fill(b->map, sb->total_blocks, words * 64 - sb->total_blocks, true);
 	map_fill(b->map, 0, sb->data_start, true);
 	map_fill(b->map, sb->total_blocks - 1, 1, true);
+	if (fs->bad) {
+		struct keep_bad k = {.b = b};
+
+		/* range_update needs the tree: it is built just below */
+		pmfs_badblocks_foreach(fs->bad, 0, sb->total_blocks, mark_bad_map, &k);
+	}
 	for (uint64_t u = 0; u < b->leaves; u++)
 		leaf_compute(b, u, &b->tree[b->leaves + u]);
 	for (uint64_t i = b->leaves - 1; i >= 1; i--)

@@ -3,10 +3,11 @@
  * from an emulation file (and refuse anything else), read a namespace's size,
  * alignment, region and persistence domain through libndctl/libdaxctl, and
  * map the whole of it once.  Also lists the machine's devdax namespaces for
- * mkfs.pmemfs --list.
+ * mkfs.pmemfs --list, and a namespace's known bad blocks (badblocks.c).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -52,11 +53,19 @@ static const char *domain_name(enum ndctl_persistence_domain d)
 	}
 }
 
+/* What a devdax walk hands its callback: the entry, and the libndctl and
+ * libdaxctl objects behind it (valid during the call only). */
+struct devdax_visit {
+	const struct pmfs_devdax_entry *e;
+	struct ndctl_region *region;
+	struct daxctl_dev *dev;
+};
+
 /*
  * Walks every devdax namespace: bus -> region -> namespace in devdax mode ->
  * its dax region -> dax devices.  fn returns non-zero to stop the walk.
  */
-static int foreach_devdax(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e), void *ctx)
+static int foreach_devdax(int (*fn)(void *ctx, const struct devdax_visit *v), void *ctx)
 {
 	struct ndctl_ctx *nctx;
 	struct ndctl_bus *bus;
@@ -106,7 +115,7 @@ static int foreach_devdax(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e
 					e.major = daxctl_dev_get_major(dev);
 					e.minor = daxctl_dev_get_minor(dev);
 					count++;
-					stop = fn(ctx, &e);
+					stop = fn(ctx, &(struct devdax_visit){&e, region, dev});
 				}
 			}
 		}
@@ -115,9 +124,23 @@ static int foreach_devdax(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e
 	return count;
 }
 
+struct list_walk {
+	int (*fn)(void *ctx, const struct pmfs_devdax_entry *e);
+	void *ctx;
+};
+
+static int list_one(void *ctx, const struct devdax_visit *v)
+{
+	struct list_walk *w = ctx;
+
+	return w->fn(w->ctx, v->e);
+}
+
 int pmfs_device_list(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e), void *ctx)
 {
-	return foreach_devdax(fn, ctx);
+	struct list_walk w = {fn, ctx};
+
+	return foreach_devdax(list_one, &w);
 }
 
 struct devdax_match {
@@ -126,15 +149,81 @@ struct devdax_match {
 	bool hit;
 };
 
-static int match_devdax(void *ctx, const struct pmfs_devdax_entry *e)
+static int match_devdax(void *ctx, const struct devdax_visit *v)
 {
 	struct devdax_match *m = ctx;
+	const struct pmfs_devdax_entry *e = v->e;
 
 	if ((unsigned)e->major != m->major || (unsigned)e->minor != m->minor)
 		return 0;
 	m->found = *e;
 	m->hit = true;
 	return 1;
+}
+
+/*
+ * The kernel lists a region's known poison in region-relative 512-byte
+ * sectors (sysfs regionX/badblocks).  The dax device's data starts at
+ * daxctl_dev_get_resource() (after the namespace's info block and any
+ * alignment padding), so a sector's device offset is region start +
+ * sector * 512 - device start; entries before the device's data are not
+ * ours.
+ */
+struct badblock_walk {
+	unsigned major, minor;
+	int (*fn)(void *ctx, uint64_t offset, uint64_t bytes);
+	void *ctx;
+	int err;
+	bool hit;
+};
+
+static int badblocks_of(void *ctx, const struct devdax_visit *v)
+{
+	struct badblock_walk *w = ctx;
+	unsigned long long rstart, dstart;
+	struct badblock *bb;
+
+	if ((unsigned)v->e->major != w->major || (unsigned)v->e->minor != w->minor)
+		return 0;
+	w->hit = true;
+	rstart = ndctl_region_get_resource(v->region);
+	dstart = daxctl_dev_get_resource(v->dev);
+	if (rstart == ULLONG_MAX || dstart == ULLONG_MAX || dstart < rstart) {
+		w->err = -ENXIO; /* addresses hidden (not root?): cannot place them */
+		return 1;
+	}
+	ndctl_region_badblock_foreach(v->region, bb)
+	{
+		uint64_t phys = rstart + bb->offset * 512, bytes = bb->len * 512;
+
+		if (phys + bytes <= dstart)
+			continue;
+		if (phys < dstart) {
+			bytes -= dstart - phys;
+			phys = dstart;
+		}
+		w->err = w->fn(w->ctx, phys - dstart, bytes);
+		if (w->err)
+			break;
+	}
+	return 1;
+}
+
+int pmfs_device_badblocks(const char *path, int (*fn)(void *ctx, uint64_t offset, uint64_t bytes),
+			  void *ctx)
+{
+	struct badblock_walk w = {.fn = fn, .ctx = ctx};
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return 0;
+	w.major = major(st.st_rdev);
+	w.minor = minor(st.st_rdev);
+	foreach_devdax(badblocks_of, &w);
+	/* a dax device libndctl does not know has no badblocks source */
+	return w.err;
 }
 
 /*

@@ -6,3 +6,5 @@
 
 unsigned long pmfs_fault_countdown;
 unsigned long pmfs_fault_passed;
+unsigned long pmfs_fault_eio_countdown;
+unsigned long pmfs_fault_eio_passed;

@@ -6,6 +6,11 @@
  * the countdown is off again.  pmfs_fault_passed counts the points passed
  * while armed, so arming with a huge value and running an operation tells
  * how many points it has.  Not thread-safe: tests arm it single-threaded.
+ *
+ * A second, independent countdown of the same kind, pmfs_fault_eio_*,
+ * fails media accesses with -EIO: every device data copy and check of
+ * badblocks.h (pmfs_media_copy, pmfs_media_check), i.e. every point where
+ * the device can give the core an I/O error it survives.
  */
 #ifndef PMFS_FAULT_H
 #define PMFS_FAULT_H
@@ -22,6 +27,17 @@ static inline bool pmfs_fault_hit(void)
 		return false;
 	pmfs_fault_passed++;
 	return --pmfs_fault_countdown == 0;
+}
+
+extern unsigned long pmfs_fault_eio_countdown;
+extern unsigned long pmfs_fault_eio_passed;
+
+static inline bool pmfs_fault_eio_hit(void)
+{
+	if (__builtin_expect(pmfs_fault_eio_countdown == 0, 1))
+		return false;
+	pmfs_fault_eio_passed++;
+	return --pmfs_fault_eio_countdown == 0;
 }
 
 static inline void *pmfs_malloc(size_t n)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "badblocks.h"
 #include "extent.h"
 #include "fault.h"
 #include "file.h"
@@ -87,15 +88,18 @@ static int alloc_run(struct pmfs *fs, struct pmfs_tx *tx, const struct pmfs_extm
 }
 
 /* Zeroes the stale bytes [size, min(upto, end of its block)) of a mapped
- * last block; data stores, ordered by the caller's fence. */
-static void zero_tail(struct pmfs *fs, const struct pmfs_extmap *m, uint64_t size, uint64_t upto)
+ * last block; data stores, ordered by the caller's fence.  -EIO on a bad
+ * block: the caller drops its tx, so the size is not raised over bytes
+ * that were not zeroed. */
+static int zero_tail(struct pmfs *fs, const struct pmfs_extmap *m, uint64_t size, uint64_t upto)
 {
 	uint64_t pblk, run, boff = size % BS, end;
 
 	if (boff == 0 || upto <= size || !pmfs_extmap_lookup(m, size / BS, &pblk, &run))
-		return;
+		return 0;
 	end = upto - (size - boff) < BS ? upto - (size - boff) : BS;
-	pm_set((char *)pmfs_block(fs, pblk) + boff, 0, end - boff);
+	return pmfs_media_copy(fs, PMFS_MEDIA_ZERO, (char *)pmfs_block(fs, pblk) + boff, NULL,
+			       end - boff);
 }
 
 /* ---- read ---------------------------------------------------------------- */
@@ -111,17 +115,23 @@ static int check_regular(const struct pmfs_inode *di)
 
 /* pmfs_read is pmfs_read_iter with a copy into the caller's buffer. */
 struct read_copy {
+	struct pmfs *fs;
 	char *buf;
 	size_t done;
 };
 
+/* A media error (SIGBUS) in the copy fails the whole read with -EIO. */
 static int copy_out(void *ctx, const struct iovec *iov, int iovcnt, size_t bytes)
 {
 	struct read_copy *c = ctx;
 	size_t pos = 0;
 
 	for (int i = 0; i < iovcnt; i++) {
-		memcpy(c->buf + pos, iov[i].iov_base, iov[i].iov_len);
+		int err = pmfs_media_copy(c->fs, PMFS_MEDIA_READ, c->buf + pos, iov[i].iov_base,
+					  iov[i].iov_len);
+
+		if (err)
+			return err;
 		pos += iov[i].iov_len;
 	}
 	c->done = bytes;
@@ -130,7 +140,7 @@ static int copy_out(void *ctx, const struct iovec *iov, int iovcnt, size_t bytes
 
 ssize_t pmfs_read(struct pmfs *fs, pmfs_ino_t ino, void *buf, size_t len, off_t off)
 {
-	struct read_copy c = {.buf = buf};
+	struct read_copy c = {.fs = fs, .buf = buf};
 	int err = pmfs_read_iter(fs, ino, len, off, copy_out, &c);
 
 	return err ? err : (ssize_t)c.done;
@@ -171,6 +181,13 @@ int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_
 			n = len - done;
 		if (!mapped && n > ZERO_BUF_SIZE)
 			n = ZERO_BUF_SIZE;
+		/* a known bad block fails the whole read: a short reply would
+		 * tell FUSE the file ends there */
+		if (mapped) {
+			err = pmfs_media_check(fs, (char *)pmfs_block(fs, pblk) + pos % BS, n);
+			if (err)
+				goto out;
+		}
 		if (niov == cap) {
 			int ncap = cap ? cap * 2 : 16;
 			struct iovec *ni = realloc(iov, (size_t)ncap * sizeof(*ni));
@@ -363,7 +380,7 @@ int pmfs_set_size_locked(struct pmfs *fs, struct pmfs_node *node, uint64_t newsi
 			pmfs_touch_mc(&si);
 		} else if (!err) {
 			if (newsize > si.size) {
-				zero_tail(fs, m, si.size, newsize);
+				err = zero_tail(fs, m, si.size, newsize);
 				pm_fence();
 			}
 			si.size = newsize;
@@ -418,9 +435,11 @@ static int fill_holes(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m
 		}
 		if (err)
 			return err;
-		/* unreferenced until commit; the caller fences before it */
-		pm_set(pmfs_block(fs, pblk), 0, got * BS);
-		err = pmfs_extmap_insert(fs, tx, m, si, *lblk, got, pblk);
+		/* unreferenced until commit; the caller fences before it.  A
+		 * media error here fails the step: the caller aborts the tx */
+		err = pmfs_media_copy(fs, PMFS_MEDIA_ZERO, pmfs_block(fs, pblk), NULL, got * BS);
+		if (!err)
+			err = pmfs_extmap_insert(fs, tx, m, si, *lblk, got, pblk);
 		if (err)
 			return err;
 		*any = true;
@@ -466,14 +485,15 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			/* last step: the size commits with the blocks; the
 			 * stale tail of the old last block is zeroed first
 			 * (ordered by the fence below, before the commit) */
-			zero_tail(fs, m, si.size, newsize);
+			err = zero_tail(fs, m, si.size, newsize);
 			si.size = newsize;
 			pmfs_touch_mc(&si);
 		} else {
 			pmfs_touch_c(&si);
 		}
 		pm_fence();
-		err = pmfs_inode_log(fs, tx, node->ino, &si);
+		if (!err)
+			err = pmfs_inode_log(fs, tx, node->ino, &si);
 		if (!err)
 			err = pmfs_tx_commit(tx);
 		else
@@ -556,7 +576,9 @@ static int replace_range_atomic(struct pmfs *fs, struct pmfs_node *node, uint64_
 		copy_kept(fs, (b1 - 1) * BS, tail, np, e % BS, BS, si.size);
 	}
 	if (!keep && e > si.size) {
-		zero_tail(fs, m, si.size, s);
+		err = zero_tail(fs, m, si.size, s);
+		if (err)
+			goto abort;
 		si.size = e;
 	}
 	pm_fence(); /* new blocks' contents before the tx exposing them */

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "badblocks.h"
 #include "fsck.h"
 #include "hash.h"
 #include "internal.h"
@@ -58,6 +59,7 @@ struct fsck {
 	size_t len, cap;
 	uint64_t used_inodes;
 	uint64_t used_blocks; /* data blocks owned by inodes */
+	struct pmfs_badblocks bad; /* the device's known bad blocks */
 };
 
 /* ---- the report ------------------------------------------------------------ */
@@ -955,6 +957,115 @@ static void check_bitmap(struct fsck *f)
 		emit(f, "... %u more bitmap runs\n", f->bitmap_lines - MAX_LINES_PER_KIND);
 }
 
+/* ---- known bad blocks ---------------------------------------------------------- */
+
+/*
+ * Bad blocks are media damage, not inconsistency: fsck cannot repair them
+ * (on pmem only the kernel's clear-poison path, a write of the whole
+ * block, can).  In the fixed metadata they are problems left, and the
+ * check stops before loading from them (a load would be a machine check);
+ * in the data area they are reported with what they hold: a file's data
+ * (reads of that range give EIO), metadata of an inode (a problem left),
+ * or nothing (never allocated).
+ */
+static bool check_bad_metadata(struct fsck *f)
+{
+	const struct pmfs_super *sb = f->fs.sb;
+	bool stop = false;
+
+	for (size_t i = 0; i < f->bad.n; i++) {
+		const struct pmfs_bad_range *r = &f->bad.r[i];
+		const char *area = pmfs_badblocks_area(sb, r->start);
+
+		if (r->start >= sb->total_blocks)
+			continue;
+		if (area == NULL && r->start + r->len >= sb->total_blocks)
+			area = "backup superblock";
+		if (area == NULL)
+			continue;
+		problem(f, false, 0,
+			"bad blocks %llu-%llu (device bytes %llu-%llu) in the %s: media error, "
+			"cannot be repaired; copy the files off with a read-only mount of a "
+			"backup, or replace the device",
+			(unsigned long long)r->start, (unsigned long long)(r->start + r->len - 1),
+			(unsigned long long)(r->start * PMFS_BLOCK_SIZE),
+			(unsigned long long)((r->start + r->len) * PMFS_BLOCK_SIZE - 1), area);
+		stop = true;
+	}
+	return stop;
+}
+
+struct bad_owner {
+	uint64_t block;
+	enum ext_kind kind;
+	bool hit;
+};
+
+static void find_bad(struct fsck *f, void *ctx, enum ext_kind kind, uint64_t lblk, uint64_t pblk,
+		     uint64_t len)
+{
+	struct bad_owner *c = ctx;
+
+	(void)f;
+	(void)lblk;
+	if (!c->hit && c->block >= pblk && c->block < pblk + len) {
+		c->hit = true;
+		c->kind = kind;
+	}
+}
+
+static void report_bad_block(struct fsck *f, uint64_t b)
+{
+	char why[160], path[512];
+
+	if (!(f->claimed[b / 64] >> (b % 64) & 1)) {
+		emit(f, "note: bad block %llu is free: never allocated\n", (unsigned long long)b);
+		return;
+	}
+	for (uint64_t ino = 1; ino < f->ninodes; ino++) {
+		const struct pmfs_inode *in = inode_at(f, ino);
+		struct bad_owner c = {.block = b};
+
+		if (!f->ii[ino].valid)
+			continue;
+		if (in->xattr_block != b)
+			walk_extents(f, in, find_bad, &c, why, sizeof(why));
+		if (in->xattr_block != b && !c.hit)
+			continue;
+		if (S_ISREG(in->mode) && c.hit && c.kind == EXT_DATA)
+			emit(f,
+			     "note: bad block %llu holds data of inode %llu (%s): reads and writes "
+			     "of it give EIO until the file is deleted or truncated\n",
+			     (unsigned long long)b, (unsigned long long)ino,
+			     path_of(f, ino, path, sizeof(path)));
+		else
+			problem(f, false, ino, "bad block %llu holds its %s: media error, cannot "
+					       "be repaired",
+				(unsigned long long)b,
+				in->xattr_block == b ? "xattr block"
+				: c.kind == EXT_CHAIN ? "extent list"
+				: S_ISDIR(in->mode)   ? "directory entries"
+						      : "symlink target");
+		return;
+	}
+}
+
+static void report_bad_data(struct fsck *f)
+{
+	const struct pmfs_super *sb = f->fs.sb;
+	unsigned lines = 0;
+
+	for (size_t i = 0; i < f->bad.n; i++) {
+		const struct pmfs_bad_range *r = &f->bad.r[i];
+
+		for (uint64_t b = r->start; b < r->start + r->len && b < sb->total_blocks - 1; b++)
+			if (b >= sb->data_start && lines++ < MAX_LINES_PER_KIND)
+				report_bad_block(f, b);
+	}
+	if (lines > MAX_LINES_PER_KIND)
+		emit(f, "... %u more bad blocks\n", lines - MAX_LINES_PER_KIND);
+}
+
 /* ---- driver ----------------------------------------------------------------- */
 
 static void reset_pass(struct fsck *f)
@@ -1111,6 +1222,7 @@ static int fsck_run(struct fsck *f, const struct pmfs_fsck_opts *opts)
 {
 	struct pmfs_device_info info;
 	struct pmfs *fs = &f->fs;
+	char why[256];
 	int err;
 
 	err = pmfs_device_open(f->device, !opts->repair, &fs->dev_fd, &info);
@@ -1131,6 +1243,17 @@ static int fsck_run(struct fsck *f, const struct pmfs_fsck_opts *opts)
 	err = check_supers(f, fs->base, fs->size);
 	if (err)
 		return err;
+	err = pmfs_badblocks_read(f->device, &info, &f->bad, why, sizeof(why));
+	if (err) {
+		emit(f, "%s: cannot read the known bad blocks: %s\n", f->device, why);
+		return err;
+	}
+	f->final = true; /* problems found now are reported now */
+	if (check_bad_metadata(f)) {
+		emit(f, "%s: not checked further: its metadata has bad blocks\n", f->device);
+		return 0;
+	}
+	f->final = false;
 	fs->state = pmfs_block(fs, PMFS_STATE_BLOCK);
 	fs->itable = pmfs_block(fs, fs->sb->itable_start);
 	fs->bitmap = pmfs_block(fs, fs->sb->bitmap_start);
@@ -1162,6 +1285,7 @@ static int fsck_run(struct fsck *f, const struct pmfs_fsck_opts *opts)
 	f->repair = false;
 	f->final = true;
 	run_pass(f);
+	report_bad_data(f);
 	if (opts->repair && f->rep->left == 0 && fs->state->clean != 1) {
 		uint64_t one = 1;
 
@@ -1182,6 +1306,7 @@ int pmfs_fsck(const char *device, const struct pmfs_fsck_opts *opts, struct pmfs
 	f.rep = rep;
 	f.fs.dev_fd = -1;
 	f.cap = 4096;
+	pmfs_badblocks_init(&f.bad);
 	rep->text = calloc(1, f.cap);
 	if (rep->text == NULL) {
 		rep->exit_code = PMFS_FSCK_OPERROR;
@@ -1213,6 +1338,7 @@ int pmfs_fsck(const char *device, const struct pmfs_fsck_opts *opts, struct pmfs
 		free(f.ii);
 	}
 	free(f.claimed);
+	pmfs_badblocks_fini(&f.bad);
 	pmfs_journal_fini(&f.fs);
 	if (f.fs.base)
 		pmfs_device_unmap(f.fs.base, f.fs.size);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "badblocks.h"
 #include "fuse_io.h"
 #include "fuse_logging.h"
 #include "fuse_dmap.h"
@@ -338,10 +339,19 @@ static int emit_read(void *ctx, const struct iovec *iov, int iovcnt, size_t byte
 	struct read_reply *rr = ctx;
 
 	(void)bytes;
+	struct pmfs *fs = req_fs(rr->req); /* the reply frees req */
+	int ret;
 	rr->replied = true;
 	/* writev straight from pmem: no bounce buffer (fuse_reply_data would
 	 * copy a multi-segment bufvec into one buffer first). */
-	return fuse_reply_iov(rr->req, iov, iovcnt);
+	ret = fuse_reply_iov(rr->req, iov, iovcnt);
+	/* Here the kernel does the loads: a poisoned page (or one past the
+	 * end of a truncated emulation file) fails the writev with EFAULT,
+	 * and the kernel has already ended the request with EIO.  Record
+	 * the bad pages so the next reads fail before the reply. */
+	if (ret == -EFAULT)
+		pmfs_media_probe(fs, iov, iovcnt);
+	return ret;
 }
 
 static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -25,6 +25,7 @@ struct pmfs_journal;
 struct pmfs_balloc;
 struct pmfs_ialloc;
 struct pmfs_icache;
+struct pmfs_badblocks;
 
 /* What device.c learnt about the backing store. */
 struct pmfs_device_info {
@@ -60,6 +61,7 @@ struct pmfs {
 	struct pmfs_balloc *balloc;
 	struct pmfs_ialloc *ialloc;
 	struct pmfs_icache *icache;
+	struct pmfs_badblocks *bad;	/* known and found bad blocks (badblocks.h) */
 	pthread_mutex_t orphan_lock;	/* orders updates of the orphan list */
 };
 
@@ -190,6 +192,10 @@ struct pmfs_devdax_entry {
 /* Calls fn for each devdax namespace (fn returns non-zero to stop); returns
  * how many were seen, or a negative errno when libndctl cannot start. */
 int pmfs_device_list(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e), void *ctx);
+/* Calls fn with each known bad byte range of the devdax device at path, as
+ * offsets in the device (nothing for a file); 0 or a negative errno. */
+int pmfs_device_badblocks(const char *path, int (*fn)(void *ctx, uint64_t offset, uint64_t bytes),
+			  void *ctx);
 
 /* ---- namespace/file layer hooks used by super.c -------------------------- */
 int pmfs_icache_init(struct pmfs *fs);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dmap.h"
+#include "badblocks.h"
 #include "internal.h"
 #include "persist.h"
 
@@ -24,6 +25,7 @@ static void release(struct pmfs *fs)
 	pmfs_ialloc_fini(fs);
 	pmfs_balloc_fini(fs);
 	pmfs_journal_fini(fs);
+	pmfs_badblocks_unmount(fs);
 	if (fs->base)
 		pmfs_device_unmap(fs->base, fs->size);
 	if (fs->dev_fd >= 0)
@@ -140,6 +142,10 @@ int pmfs_mount(const char *device, const struct pmfs_mount_opts *opts, struct pm
 	/* mount only: mkfs and fsck map the device too, briefly */
 	pmfs_device_populate(fs->dev_fd, &fs->dev_info, fs->base, fs->read_only);
 	err = load_super(fs);
+	if (err)
+		goto fail;
+	/* before anything reads metadata past the superblock */
+	err = pmfs_badblocks_mount(fs);
 	if (err)
 		goto fail;
 	was_clean = fs->state->clean == 1;
