@@ -222,8 +222,8 @@ out:
  * early when the tx runs low on room or space runs out: *nospc).
  */
 static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extmap *m,
-			  struct pmfs_inode *si, const char *buf, uint64_t len, uint64_t pos,
-			  bool *nospc, int *errp)
+			  struct pmfs_inode *si, const struct pmfs_wsrc *src, uint64_t len,
+			  uint64_t pos, bool *nospc, int *errp)
 {
 	uint64_t done = 0;
 
@@ -234,7 +234,9 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 			n = run * BS - boff;
 			if (n > len - done)
 				n = len - done;
-			pm_copy_nt((char *)pmfs_block(fs, pblk) + boff, buf + done, n);
+			*errp = src->copy(src->ctx, (char *)pmfs_block(fs, pblk) + boff, n);
+			if (*errp)
+				break;
 			done += n;
 			continue;
 		}
@@ -261,7 +263,11 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 			n = len - done;
 		if (boff)
 			pm_set(dst, 0, boff);
-		pm_copy_nt(dst + boff, buf + done, n);
+		err = src->copy(src->ctx, dst + boff, n);
+		if (err) {
+			*errp = err;
+			break;
+		}
 		if (boff + n < got * BS)
 			pm_set(dst + boff + n, 0, got * BS - boff - n);
 		err = pmfs_extmap_insert(fs, tx, m, si, lblk, got, pblk);
@@ -274,8 +280,37 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 	return (int64_t)done;
 }
 
+/* The source of pmfs_write: a buffer, consumed in order. */
+struct buf_src {
+	const char *buf;
+	size_t pos;
+};
+
+static int copy_from_buf(void *ctx, void *dst, size_t n)
+{
+	struct buf_src *b = ctx;
+
+	pm_copy_nt(dst, b->buf + b->pos, n);
+	b->pos += n;
+	return 0;
+}
+
 ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len, off_t off,
 		   unsigned flags)
+{
+	struct buf_src b = {.buf = buf, .pos = 0};
+	const struct pmfs_wsrc src = {.copy = copy_from_buf, .ctx = &b};
+
+	return pmfs_write_src(fs, ino, &src, len, off, flags);
+}
+
+/*
+ * The source is a stream: write_some asks for its bytes in file order, each
+ * exactly once, and a tx that is aborted ends the write, so bytes taken
+ * from the source are never asked for again.
+ */
+ssize_t pmfs_write_src(struct pmfs *fs, pmfs_ino_t ino, const struct pmfs_wsrc *src, size_t len,
+		       off_t off, unsigned flags)
 {
 	struct pmfs_node *node;
 	struct pmfs_extmap *m;
@@ -312,8 +347,7 @@ ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len,
 
 		pmfs_inode_stage(fs, ino, &si);
 		zero_tail(fs, m, si.size, pos + written);
-		n = write_some(fs, tx, m, &si, (const char *)buf + written, len - written,
-			       pos + written, &nospc, &err);
+		n = write_some(fs, tx, m, &si, src, len - written, pos + written, &nospc, &err);
 		if (n == 0 || err) {
 			/* an edit that failed half-way may have logged part of
 			 * the map: never commit it.  Nothing of this tx is

@@ -16,12 +16,23 @@
  * libfuse 3.14 drops those flags, so the read hook below keeps them for
  * the thread that is about to run the request (libfuse's workers read a
  * request and process it on the same thread).
+ *
+ * With splice (fuse_splice.c) libfuse receives through the splice_receive
+ * hook instead, and the request lands in a pipe the hook cannot read back
+ * (only libfuse has its read end).  So the hook splices into a pipe of its
+ * own, reads the header (and the whole of a small request) out of it,
+ * looks at the flags as the read hook does, and passes the request on to
+ * libfuse's pipe: the header by write(2), the data pages by a pipe-to-pipe
+ * splice, which moves page references and copies nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fuse.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -65,21 +76,170 @@ static bool request_kills(const char *buf, size_t len)
 	}
 }
 
-static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
+/* What this thread must remember of the request it received. */
+static void note_request(const void *buf, size_t len)
 {
-	ssize_t res = read(fd, buf, buf_len);
 	const struct fuse_in_header *in = buf;
 
-	(void)userdata;
 	kill_suidgid = false;
-	if (res < (ssize_t)sizeof(*in))
-		return res;
+	if (len < sizeof(*in))
+		return;
 	if (in->opcode == FUSE_INIT) {
 		init_unique = in->unique;
 		atomic_store(&init_seen, true);
 	}
-	kill_suidgid = request_kills(buf, (size_t)res);
+	kill_suidgid = request_kills(buf, len);
+}
+
+static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
+{
+	ssize_t res = read(fd, buf, buf_len);
+
+	(void)userdata;
+	note_request(buf, res > 0 ? (size_t)res : 0);
 	return res;
+}
+
+/* ---- splice receive ------------------------------------------------------ */
+
+/*
+ * Bytes read out of the hook's pipe: every header request_kills() looks at,
+ * and all of a request libfuse would copy into memory anyway (it does so
+ * below header + fuse_write_in + one page), so that a small request costs
+ * one read here and is not split.
+ */
+#define PEEK_MAX (sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in) + 4096)
+/* Of a larger request (only WRITE carries data pages and a flag), only the
+ * header libfuse will read back before handing the pipe to ->write_buf. */
+#define PEEK_WRITE (sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in))
+
+struct peek_pipe {
+	int fd[2];
+	size_t size;
+};
+
+static pthread_key_t peek_key;
+static pthread_once_t peek_once = PTHREAD_ONCE_INIT;
+static bool peek_key_ok;
+
+/* libfuse's workers come and go (max_idle_threads): close their pipes. */
+static void peek_pipe_free(void *arg)
+{
+	struct peek_pipe *p = arg;
+
+	close(p->fd[0]);
+	close(p->fd[1]);
+	free(p);
+}
+
+static void peek_key_create(void)
+{
+	peek_key_ok = pthread_key_create(&peek_key, peek_pipe_free) == 0;
+}
+
+/* This thread's pipe, able to hold a request of len bytes; NULL if none. */
+static struct peek_pipe *peek_pipe_get(size_t len)
+{
+	struct peek_pipe *p;
+	int size;
+
+	pthread_once(&peek_once, peek_key_create);
+	if (!peek_key_ok)
+		return NULL;
+	p = pthread_getspecific(peek_key);
+	if (p && p->size >= len)
+		return p;
+	if (!p) {
+		p = malloc(sizeof(*p));
+		if (!p)
+			return NULL;
+		if (pipe2(p->fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+			free(p);
+			return NULL;
+		}
+		p->size = 0;
+		if (pthread_setspecific(peek_key, p) != 0) {
+			peek_pipe_free(p);
+			return NULL;
+		}
+	}
+	/* libfuse sized its own pipe the same way, or it would not splice. */
+	size = fcntl(p->fd[0], F_SETPIPE_SZ, (int)len);
+	if (size < 0)
+		return NULL;
+	p->size = (size_t)size;
+	return p->size >= len ? p : NULL;
+}
+
+/* Drops whatever a failed hand-over left in this thread's pipe. */
+static void peek_pipe_reset(void)
+{
+	struct peek_pipe *p = pthread_getspecific(peek_key);
+
+	if (p) {
+		pthread_setspecific(peek_key, NULL);
+		peek_pipe_free(p);
+	}
+}
+
+static ssize_t fail_eio(void)
+{
+	peek_pipe_reset();
+	errno = EIO;
+	return -1;
+}
+
+/*
+ * /dev/fuse → our pipe → header read here → libfuse's pipe.  Returns the
+ * request's size, as the splice(2) it replaces would.  Errors of the first
+ * splice (ENODEV at unmount, EINTR) pass through unchanged; a failure to
+ * hand the request over is EIO, which ends the session as libfuse's own
+ * pipe errors do (the kernel would otherwise wait for a reply forever).
+ */
+static ssize_t io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
+				 unsigned flags, void *userdata)
+{
+	struct peek_pipe *p = peek_pipe_get(len);
+	char head[PEEK_MAX];
+	ssize_t n, h, r;
+	size_t rest;
+
+	(void)offout;
+	(void)userdata;
+	kill_suidgid = false;
+	if (!p) {
+		/* No pipe of our own: read the whole request (the copy splice
+		 * avoids) and hand it over by write(2); correct, only slower. */
+		char *buf = malloc(len);
+
+		if (!buf)
+			return fail_eio();
+		n = read(fdin, buf, len);
+		if (n > 0) {
+			note_request(buf, (size_t)n);
+			if (write(fdout, buf, (size_t)n) != n) {
+				free(buf);
+				return fail_eio();
+			}
+		}
+		free(buf);
+		return n;
+	}
+	n = splice(fdin, offin, p->fd[1], NULL, len, flags);
+	if (n <= 0)
+		return n;
+	h = n < (ssize_t)PEEK_MAX ? n : (ssize_t)PEEK_WRITE;
+	if (read(p->fd[0], head, (size_t)h) != h)
+		return fail_eio();
+	note_request(head, (size_t)h);
+	if (write(fdout, head, (size_t)h) != h)
+		return fail_eio();
+	for (rest = (size_t)(n - h); rest > 0; rest -= (size_t)r) {
+		r = splice(p->fd[0], NULL, fdout, NULL, rest, 0);
+		if (r <= 0)
+			return fail_eio();
+	}
+	return n;
 }
 
 /* The INIT reply is one fuse_out_header and one fuse_init_out. */
@@ -107,7 +267,11 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 
 int pmfs_fuse_io_install(struct fuse_session *se)
 {
-	static const struct fuse_custom_io io = {.read = io_read, .writev = io_writev};
+	static const struct fuse_custom_io io = {
+	    .read = io_read,
+	    .writev = io_writev,
+	    .splice_receive = io_splice_receive,
+	};
 
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
 }

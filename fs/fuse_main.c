@@ -17,6 +17,7 @@
 #include "fuse_logging.h"
 #include "fuse_dmap.h"
 #include "fuse_ops.h"
+#include "fuse_splice.h"
 
 /* Turns the core's mount errors into something a user can act on. */
 static void explain_mount_error(const char *device, int err)
@@ -102,6 +103,22 @@ static void raise_readahead(const char *realmnt)
 		pmfs_fuse_log(PMFS_LOG_DEBUG, "read-ahead left at the kernel's default");
 }
 
+/* libfuse 3.14's request buffer: FUSE_MAX_MAX_PAGES pages + one of header. */
+#define LIBFUSE_BUFSIZE ((256u << 12) + 4096u)
+
+/* Splice needs pipes as large as a request (fuse_splice.c); best effort. */
+static void prepare_splice(void)
+{
+	unsigned long old;
+
+	if (pmfs_fuse_splice_prepare(LIBFUSE_BUFSIZE, &old) != 0)
+		pmfs_fuse_log(PMFS_LOG_INFO, "pipes cannot hold a 1 MiB request: WRITE data "
+					     "is read with an extra copy (no splice)");
+	else if (old)
+		pmfs_fuse_log(PMFS_LOG_INFO, "raised fs.pipe-max-size from %lu for splice",
+			      old);
+}
+
 /* Mounted core → FUSE session → kernel mount → loop → teardown. */
 static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 {
@@ -134,6 +151,7 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 					     "for security.capability first");
 	if (have_real)
 		raise_readahead(realmnt);
+	prepare_splice();
 	pmfs_fuse_detach_done(0);
 	ret = run_loop(pf->se, &args->cmd);
 	fuse_session_unmount(pf->se);
@@ -175,6 +193,7 @@ int main(int argc, char **argv)
 	pf.writeback_cache = args.writeback_cache;
 	pf.attr_timeout = args.attr_timeout;
 	pf.entry_timeout = args.entry_timeout;
+	pf.kernel_permissions = args.default_permissions;
 
 	ret = serve(&args, &pf);
 	pmfs_fuse_dmap_shutdown(&pf);

@@ -14,6 +14,7 @@
 
 #include "badblocks.h"
 #include "fuse_io.h"
+#include "fuse_splice.h"
 #include "fuse_logging.h"
 #include "fuse_dmap.h"
 #include "fuse_ops.h"
@@ -108,6 +109,7 @@ static void pmfs_fuse_init(void *userdata, struct fuse_conn_info *conn)
 	} else {
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	}
+	pmfs_fuse_splice_init(conn);
 	pf->max_write = conn->max_write;
 }
 
@@ -372,8 +374,8 @@ static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
  * change goes through it.  Appending here would also misplace page-cache
  * writeback (fi->writepage) of a shared mapping opened with O_APPEND.
  */
-static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-			    struct fuse_file_info *fi)
+static void write_reply(fuse_req_t req, fuse_ino_t ino, const char *buf, int pipe_fd,
+			bool *drained, size_t size, off_t off)
 {
 	/* KILLPRIV_V2 (fuse_io.c): the kernel no longer clears set-ID bits
 	 * before a write; FUSE_WRITE_KILL_SUIDGID asks us to, in the write. */
@@ -381,14 +383,46 @@ static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, siz
 	bool kill = flags && will_kill_suidgid(req, ino);
 	ssize_t ret;
 
-	(void)fi;
-	ret = pmfs_write(req_fs(req), ino, buf, size, off, flags);
+	if (buf)
+		ret = pmfs_write(req_fs(req), ino, buf, size, off, flags);
+	else
+		ret = pmfs_fuse_write_pipe(req_fs(req), ino, pipe_fd, size, off, flags, drained);
 	if (ret > 0 && kill)
 		kernel_forget_attrs(req, ino);
 	if (ret < 0)
 		reply_status(req, ret);
 	else
 		fuse_reply_write(req, (size_t)ret);
+}
+
+static void pmfs_fuse_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			    struct fuse_file_info *fi)
+{
+	(void)fi;
+	write_reply(req, ino, buf, -1, NULL, size, off);
+}
+
+/*
+ * With splice (fuse_splice.c) libfuse calls this for every WRITE: a small
+ * one arrives in memory, a large one still in the pipe, read from there
+ * straight into pmem.  Data left in the pipe (a short write) is dropped by
+ * libfuse, which resets the pipe unless we mark the buffer consumed.
+ */
+static void pmfs_fuse_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+				off_t off, struct fuse_file_info *fi)
+{
+	const struct fuse_buf *b = &bufv->buf[bufv->idx];
+	bool drained = false;
+
+	(void)fi;
+	if (!(b->flags & FUSE_BUF_IS_FD)) {
+		write_reply(req, ino, (const char *)b->mem + bufv->off, -1, NULL,
+			    b->size - bufv->off, off);
+		return;
+	}
+	write_reply(req, ino, NULL, b->fd, &drained, b->size, off);
+	if (drained)
+		bufv->idx = bufv->count;
 }
 
 /*
@@ -664,6 +698,7 @@ const struct fuse_lowlevel_ops pmfs_fuse_ops = {
     .open = pmfs_fuse_open,
     .read = pmfs_fuse_read,
     .write = pmfs_fuse_write,
+    .write_buf = pmfs_fuse_write_buf,
     .flush = pmfs_fuse_flush,
     .release = pmfs_fuse_release,
     .fsync = pmfs_fuse_fsync,

@@ -134,6 +134,19 @@ int pmfs_read_iter(struct pmfs *fs, pmfs_ino_t ino, size_t len, off_t off, pmfs_
 #define PMFS_WRITE_KILL_SUIDGID (1u << 1)
 ssize_t pmfs_write(struct pmfs *fs, pmfs_ino_t ino, const void *buf, size_t len, off_t off,
 		   unsigned flags);
+/*
+ * pmfs_write with the data from a stream instead of a buffer (the daemon's
+ * pipe of spliced WRITE data).  'copy' puts the stream's next n bytes at
+ * dst in the device mapping, flushed but not yet fenced (as pm_copy_nt
+ * does); the write fences before it commits.  0 or a negative errno, which
+ * ends the write (bytes already committed are still returned).
+ */
+struct pmfs_wsrc {
+	int (*copy)(void *ctx, void *dst, size_t n);
+	void *ctx;
+};
+ssize_t pmfs_write_src(struct pmfs *fs, pmfs_ino_t ino, const struct pmfs_wsrc *src, size_t len,
+		       off_t off, unsigned flags);
 /* mode: 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE, FALLOC_FL_ZERO_RANGE[|KEEP_SIZE] */
 int pmfs_fallocate(struct pmfs *fs, pmfs_ino_t ino, int mode, off_t off, off_t len);
 /* whence: SEEK_DATA or SEEK_HOLE.  Returns the offset or -ENXIO. */
