@@ -5,6 +5,8 @@
  * persist point of a relocating grant and of a truncate of a pinned file,
  * a power failure leaves an image that mounts (recovery frees the holder),
  * holds the file's bytes, and that fsck finds clean (no leaked blocks).
+ * Daemon restarts (fs/dmap_restore.c): a mount while clients' locks say
+ * files are still mapped frees none of their blocks until the locks go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../core/helpers.h"
 #include "dmap.h"
 #include "persist.h"
+#include "pmemfs_dmap_proto.h"
 
 #define MiB (1024ULL * 1024)
 #define ROOT PMFS_ROOT_INO
@@ -306,6 +310,136 @@ static void test_concurrent_grants_and_truncates(void **state)
 	core_teardown(&env);
 }
 
+/* ---- daemon restarts (fs/dmap_restore.c) ------------------------------------ */
+
+/* The image as a killed daemon leaves it: every committed tx is on media;
+ * the pins in DRAM are lost. */
+static void copy_image(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	static char buf[1 << 16];
+	ssize_t n;
+
+	if (in < 0 || out < 0)
+		fail_msg("copying %s to %s: %s", from, to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			fail_msg("copying %s: short write", from);
+	close(in);
+	close(out);
+}
+
+/* What a client of the earlier daemon holds while it maps ino: an OFD
+ * read lock on byte LOCK_BASE + ino of its own fd of the device. */
+static int client_lock(const char *path, pmfs_ino_t ino)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 1};
+	int fd = open(path, O_RDWR);
+
+	fl.l_start = (off_t)(PMFS_DMAP_LOCK_BASE + ino);
+	if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) < 0)
+		fail_msg("client lock on %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static uint64_t free_blocks(struct pmfs *fs)
+{
+	struct statvfs st;
+
+	expect_ok(pmfs_statfs(fs, &st));
+	return st.f_bfree;
+}
+
+static struct pmfs *mount_image(const char *path)
+{
+	struct pmfs *fs = NULL;
+	int err = pmfs_mount(path, NULL, &fs, NULL);
+
+	if (err)
+		fail_msg("mount %s: expected 0, found %d", path, err);
+	return fs;
+}
+
+#define FILE_BLOCKS (4 * MiB / PMFS_BLOCK_SIZE)
+
+/*
+ * f is mapped and truncated (its blocks in a holder), g mapped and
+ * unlinked, then the "daemon" dies.  A mount while the clients' locks
+ * exist frees none of those blocks; each goes when its lock goes (g's at
+ * once, f's holder only when no lock is left).  Without locks the mount
+ * frees them all, as before; an unmount while locked leaves them on
+ * media for the next mount.  fsck is clean throughout.
+ */
+static void test_restart_keeps_mapped_blocks(void **state)
+{
+	struct core_env env;
+	struct pmfs_dmap_grant_info gi;
+	struct stat st = {.st_size = 0};
+	char locked[128], unlocked[128];
+	pmfs_ino_t f, g;
+	uint64_t base, low, gone;
+	struct pmfs *fs;
+	int lf, lg;
+
+	(void)state;
+	core_setup(&env, "dmap-restart", IMAGE_SIZE, 0);
+	f = make_unaligned(env.fs, "f", 4 * MiB, 5);
+	g = make_unaligned(env.fs, "g", 4 * MiB, 6);
+	expect_ok(pmfs_dmap_grant(env.fs, f, 1, &gi));
+	expect_ok(pmfs_dmap_grant(env.fs, g, 2, &gi));
+	expect_ok(pmfs_setattr(env.fs, f, &st, PMFS_SET_SIZE, NULL));
+	expect_ok(pmfs_unlink(env.fs, ROOT, "g"));
+	expect_ok(pmfs_forget(env.fs, g, 1));
+	snprintf(locked, sizeof(locked), "/dev/shm/pmfs-dmap-restart-l-%d", (int)getpid());
+	snprintf(unlocked, sizeof(unlocked), "/dev/shm/pmfs-dmap-restart-u-%d", (int)getpid());
+	copy_image(env.path, locked);
+	copy_image(env.path, unlocked);
+	expect_eq(pmfs_dmap_release_owner(env.fs, 1), 1);
+	expect_eq(pmfs_dmap_release_owner(env.fs, 2), 1);
+	core_teardown(&env);
+
+	/* no client: recovery frees the holder and g, as always */
+	fs = mount_image(unlocked);
+	base = free_blocks(fs);
+	expect_eq(pmfs_dmap_restore_poll(fs), 0);
+	expect_ok(pmfs_unmount(fs));
+	core_fsck_clean(unlocked);
+	unlink(unlocked);
+
+	/* clients still map f and g */
+	lf = client_lock(locked, f);
+	lg = client_lock(locked, g);
+	fs = mount_image(locked);
+	low = free_blocks(fs);
+	if (low + 2 * FILE_BLOCKS > base)
+		fail_msg("mapped blocks freed at mount: %llu free, %llu without clients",
+			 (unsigned long long)low, (unsigned long long)base);
+	expect_eq(pmfs_dmap_pinned(fs, g), 1);
+	/* f maps nothing now (its blocks are in the old holder, kept) */
+	expect_eq(pmfs_dmap_pinned(fs, f), 0);
+	/* an unmount while mapped leaves them on media for the next mount */
+	expect_ok(pmfs_unmount(fs));
+	core_fsck_clean(locked);
+	fs = mount_image(locked);
+	expect_eq(free_blocks(fs), low);
+	/* g's client unmaps: g goes; f's old holder stays while any lock does */
+	close(lg);
+	expect_eq(pmfs_dmap_restore_poll(fs) > 0, 1);
+	gone = free_blocks(fs);
+	if (gone < low + FILE_BLOCKS || gone + FILE_BLOCKS > base)
+		fail_msg("after g's unmap: expected g's %llu blocks back and f's kept, "
+			 "found %llu free (%llu while mapped, %llu without clients)",
+			 (unsigned long long)FILE_BLOCKS, (unsigned long long)gone,
+			 (unsigned long long)low, (unsigned long long)base);
+	close(lf);
+	expect_eq(pmfs_dmap_restore_poll(fs), 0);
+	expect_eq(pmfs_dmap_pinned(fs, f), 0);
+	expect_eq(free_blocks(fs), base);
+	expect_ok(pmfs_unmount(fs));
+	core_fsck_clean(locked);
+	unlink(locked);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +448,7 @@ int main(void)
 	    cmocka_unit_test(test_crash_during_grant),
 	    cmocka_unit_test(test_crash_truncating_pinned),
 	    cmocka_unit_test(test_concurrent_grants_and_truncates),
+	    cmocka_unit_test(test_restart_keeps_mapped_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
