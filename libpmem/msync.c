@@ -17,6 +17,7 @@
 
 #include "libpmem.h"
 #include "pmem_internal.h"
+#include "pmemfs_direct.h"
 
 /* msync() wants a page-aligned address but any length: round addr down and
  * grow len so the synced span still holds [addr, addr + len). */
@@ -81,4 +82,50 @@ PMEM_EXPORT int pmem_deep_persist(const void *addr, size_t len)
 {
 	pmem_deep_flush(addr, len);
 	return pmem_deep_drain(addr, len);
+}
+
+/*
+ * msync() under libpmemfs-preload.so.  A program that mmap()s a pmemfs
+ * file and persists with msync(MS_SYNC) gets a direct map there; from a
+ * devdax device the kernel answers MS_SYNC on it with EINVAL (device DAX
+ * has no fsync), which the program never saw on the FUSE file.  The
+ * parts of the range registered as devdax are therefore persisted the way
+ * pmem is, by flushing and draining their cache lines (pmem_persist):
+ * what MS_SYNC promises.  Every other part goes to raw(), and so does a
+ * call that is not MS_SYNC or that the kernel would refuse anyway (the
+ * kernel's own answer).  Like msync, len is rounded up to pages.
+ */
+PMEM_PRIVATE_API int pmem_pmemfs_msync(void *addr, size_t len, int flags,
+				       int (*raw)(void *, size_t, int))
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t at = (uintptr_t)addr, end;
+
+	if (!(flags & MS_SYNC) || (flags & MS_ASYNC) || at % page || len == 0 ||
+	    len > UINTPTR_MAX - at - page)
+		return raw(addr, len, flags);
+	end = (at + len + page - 1) & ~(page - 1);
+	while (at < end) {
+		struct pmem_range r;
+		bool found = pmem_range_find((const void *)at, end - at, &r) == 0;
+		uintptr_t stop = end;
+
+		if (found && r.start <= at) {
+			/* a mapping is whole pages: so is the range's last one */
+			uintptr_t r_end = (r.end + page - 1) & ~(page - 1);
+
+			stop = r_end < end ? r_end : end;
+			if (r.kind == PMEM_RANGE_DEVDAX) {
+				pmem_persist((const void *)at, stop - at);
+				at = stop;
+				continue;
+			}
+		} else if (found && (r.start & ~(page - 1)) > at) {
+			stop = r.start & ~(page - 1); /* the gap before the next range */
+		}
+		if (raw((void *)at, stop - at, flags) < 0)
+			return -1;
+		at = stop;
+	}
+	return 0;
 }

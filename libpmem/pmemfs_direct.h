@@ -57,5 +57,10 @@ PMEM_PRIVATE_API bool pmem_pmemfs_in_window(const void *addr, size_t len);
 /* Something else now occupies [addr, addr+len) (a MAP_FIXED mapping over
  * it): forget it as pmem and as a direct map. */
 PMEM_PRIVATE_API void pmem_pmemfs_replaced(void *addr, size_t len);
+/* The preload's msync (msync.c): the devdax parts of the range, where the
+ * kernel would answer MS_SYNC with EINVAL, are flushed (pmem_persist);
+ * the rest goes to raw().  0, or -1 with errno. */
+PMEM_PRIVATE_API int pmem_pmemfs_msync(void *addr, size_t len, int flags,
+				       int (*raw)(void *, size_t, int));
 
 #endif /* PMEM_PMEMFS_DIRECT_H */

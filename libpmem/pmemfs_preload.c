@@ -4,10 +4,10 @@
  * rest of PMDK map their pools this way).  Used as
  * LD_PRELOAD=libpmemfs-preload.so; docs/DIRECT-MAP.md, "The preload".
  *
- * It interposes mmap/mmap64, munmap and mremap, and owns only the rules of
- * which calls are candidates.  The mapping, the grant, the pmem registry
- * and the bookkeeping are libpmem's (pmemfs_direct.h, private version
- * node), the same code pmem_map_file() runs:
+ * It interposes mmap/mmap64, munmap, mremap and msync, and owns only the
+ * rules of which calls are candidates.  The mapping, the grant, the pmem
+ * registry and the bookkeeping are libpmem's (pmemfs_direct.h, private
+ * version node), the same code pmem_map_file() runs:
  *   - a MAP_SHARED (or MAP_SHARED_VALIDATE) mapping of an fd, with no
  *     flag beyond FIXED, FIXED_NOREPLACE, SYNC, POPULATE, NORESERVE and
  *     NONBLOCK, is offered to pmem_pmemfs_map_range(), which answers NULL
@@ -22,7 +22,10 @@
  *     part it replaced; mremap of a direct map is refused (EINVAL): moving
  *     or growing it would map device bytes that are not the file's; so is
  *     a MAP_FIXED mapping inside a devdax window (an unaligned range mapped
- *     as the aligned window around it, which goes whole at the end).
+ *     as the aligned window around it, which goes whole at the end);
+ *   - msync(MS_SYNC) of a direct map on devdax, which the kernel refuses
+ *     (no fsync there) but the FUSE mapping accepted, flushes the range's
+ *     cache lines instead (pmem_pmemfs_msync, msync.c).
  * The real calls are raw syscalls, so libpmem's own mmap/munmap calls,
  * which come back through these functions, cannot recurse.
  */
@@ -52,6 +55,11 @@ static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 static int raw_munmap(void *addr, size_t len)
 {
 	return (int)syscall(SYS_munmap, addr, len);
+}
+
+static int raw_msync(void *addr, size_t len, int flags)
+{
+	return (int)syscall(SYS_msync, addr, len, flags);
 }
 
 static bool direct_candidate(size_t len, int flags, int fd, off_t off)
@@ -111,6 +119,15 @@ EXPORT int munmap(void *addr, size_t len)
 	if (pmem_pmemfs_overlaps(addr, len))
 		return pmem_unmap_with(addr, len, raw_munmap);
 	return raw_munmap(addr, len);
+}
+
+/* MS_SYNC of a direct map from a devdax device: the kernel has no fsync
+ * there (EINVAL); libpmem flushes its cache lines instead. */
+EXPORT int msync(void *addr, size_t len, int flags)
+{
+	if (pmem_pmemfs_overlaps(addr, len))
+		return pmem_pmemfs_msync(addr, len, flags, raw_msync);
+	return raw_msync(addr, len, flags);
 }
 
 EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)

@@ -6,8 +6,9 @@
 # through the mount (cmp) and after a remount; truncate and unlink while
 # mapped, with files allocated afterwards that the mapping's stores must
 # not reach; kill -9 of the daemon under a live mapping, restart, the
-# persisted data is there; fsck clean.  One boot; dmap_tool is the
-# integration tests' helper (tests/integration/dmap_tool.c).
+# persisted data is there; fsck clean.  Also the LD_PRELOAD library's
+# mmap() of unaligned ranges.  One boot; dmap_tool and dmap_preload are the
+# integration tests' helpers (tests/integration/dmap_tool.c, dmap_preload.c).
 . /pm/t/lib.sh
 align=${DEVDAX_ALIGN:?}
 T=$DMAP_TOOL
@@ -132,6 +133,28 @@ out=$("$T" check $MNT/r 61 2>&1) &&
 same r "after its grant"
 same s "after r's grant (relocation must not touch it)"
 timing "interleaved files"
+
+# The LD_PRELOAD library (plain mmap() calls, helper dmap_preload.c): on
+# devdax a range that is not aligned to the namespace is mapped as the
+# aligned window around it and munmap() must take the whole window (the
+# kernel refuses to split a devdax mapping off its alignment), and
+# msync(MS_SYNC), which the kernel refuses on devdax (EINVAL: no fsync),
+# must persist the stores (the helper msyncs, then reads them back).
+# "src" is what /proc/self/maps names, "fds" the descriptors a direct map
+# keeps.
+dd if=/dev/zero of=$MNT/p bs=$MIB count=8 2>/dev/null || fail "writing $MNT/p"
+for range in "0 $((8 * MIB))" "$((3 * MIB)) $MIB" "4096 5000"; do
+	out=$(LD_PRELOAD=$PMEMFS_PRELOAD "$DMAP_PRELOAD" shared $MNT/p $range 2>&1)
+	check "preload: a shared mmap() of [$range) of a pmemfs file is direct, munmap() leaves nothing" \
+		"src=$DEV fds=2 bytes=ok unmapped_fds=0" "$out"
+done
+out=$(LD_PRELOAD=$PMEMFS_PRELOAD "$DMAP_PRELOAD" partial $MNT/p 2>&1)
+check "preload: munmap() of the middle, head and tail of a direct map" "fds=2,2,0 bytes=ok" "$out"
+# devdax honours MAP_SYNC (tmpfs, the emulation's backing, does not)
+out=$(LD_PRELOAD=$PMEMFS_PRELOAD "$DMAP_PRELOAD" sync $MNT/p 2>&1)
+check "preload: a MAP_SYNC mmap() is direct" "sync=ok src=$DEV fds=0" "$(echo $out)"
+rm $MNT/p
+timing "preload"
 
 # 2. Remount: the pattern is on the device, through FUSE and a new map.
 umount_pm

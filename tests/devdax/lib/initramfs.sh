@@ -83,8 +83,10 @@ install_modules() {
 	depmod -b "$root" "$KVER"
 }
 
-# The project's programs: meson passes their paths in the environment.
-PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK DMAP_TOOL)
+# The project's programs (and the LD_PRELOAD library, which ldd of a
+# program cannot name): meson passes their paths in the environment.
+PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK DMAP_TOOL
+	DMAP_PRELOAD PMEMFS_PRELOAD)
 
 install_project() {
 	local root=$1 var

@@ -62,7 +62,7 @@ for ext in pmem_persist_iov pmem_map; do
 done
 
 # libpmemfs-preload.so links these (libpmem/pmemfs_direct.h)
-for priv in pmem_pmemfs_map_range pmem_pmemfs_in_window pmem_pmemfs_overlaps pmem_pmemfs_replaced pmem_unmap_with; do
+for priv in pmem_pmemfs_map_range pmem_pmemfs_in_window pmem_pmemfs_overlaps pmem_pmemfs_msync pmem_pmemfs_replaced pmem_unmap_with; do
 	if ! defined "$ours" | grep -qx "$priv@@LIBPMEM_PMEMFS_PRIVATE"; then
 		echo "abi_check: expected $priv under LIBPMEM_PMEMFS_PRIVATE, not found"
 		fail=1
