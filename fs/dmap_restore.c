@@ -24,12 +24,14 @@
  *     earlier daemon (a holder is exactly mode S_IFREG: no permission
  *     bits, which dmap_pin.c gives it) are kept on the orphan list.  No
  *     format change marks a holder or its file, so we cannot tell whose it
- *     is: it is kept until no lock at all is left.  Other orphans (not
- *     named by a lock, not holder-shaped) are freed as before.
+ *     is: it is kept until none of the inodes locked at mount is locked
+ *     any more.  Other orphans (not named by a lock, not holder-shaped)
+ *     are freed as before.
  * A thread polls once a second: a restored grant whose lock is gone is
  * released (the ordinary release path: node lock, holder freed through the
  * orphan code); kept orphans are freed (iget/iput, the ordinary orphan
- * path) once no lock at all exists.  The thread ends when nothing is left.
+ * path) once no inode locked at mount is still locked.  The thread ends
+ * when nothing is left.
  *
  * Crash consistency: restoring writes nothing on media except new empty
  * holders (dmap_pin.c's holder_create: one tx, already on the orphan
@@ -62,6 +64,10 @@ struct restored {
 	pmfs_ino_t ino;
 };
 
+struct span {
+	uint64_t lo, hi;
+};
+
 /* One per mounted fs that found live locks. */
 struct restore_state {
 	struct restore_state *next;
@@ -74,6 +80,8 @@ struct restore_state {
 	uint32_t ng, gcap;
 	pmfs_ino_t *kept;
 	uint32_t nkept, kcap;
+	struct span *live; /* the inodes locked at mount */
+	uint32_t nlive;
 };
 
 static pthread_mutex_t States_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -123,16 +131,21 @@ static bool ino_locked(struct pmfs *fs, pmfs_ino_t ino)
 	return find_lock(fs->dev_fd, ino, ino + 1, &a, &b);
 }
 
-static bool any_lock(struct pmfs *fs)
+/*
+ * Is any inode that was locked at mount still locked?  Only clients of
+ * earlier daemons can map blocks of their holders, and their set only
+ * shrinks (a dead daemon grants nothing): kept orphans wait for them, not
+ * for clients of this daemon (who may lock the same inodes: conservative).
+ */
+static bool mount_locks_left(struct restore_state *s)
 {
 	uint64_t a, b;
 
-	return find_lock(fs->dev_fd, 0, 0, &a, &b);
+	for (uint32_t i = 0; i < s->nlive; i++)
+		if (find_lock(s->fs->dev_fd, s->live[i].lo, s->live[i].hi, &a, &b))
+			return true;
+	return false;
 }
-
-struct span {
-	uint64_t lo, hi;
-};
 
 static int push(struct span **v, uint32_t *n, uint32_t *cap, uint64_t lo, uint64_t hi)
 {
@@ -282,6 +295,7 @@ static void state_free(struct restore_state *s)
 	pthread_cond_destroy(&s->wake);
 	free(s->g);
 	free(s->kept);
+	free(s->live);
 	free(s);
 }
 
@@ -306,6 +320,8 @@ int pmfs_dmap_restore(struct pmfs *fs)
 		return -ENOMEM;
 	}
 	s->fs = fs;
+	s->live = live;
+	s->nlive = nlive;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	for (uint32_t i = 0; i < nlive && !err; i++)
@@ -315,7 +331,6 @@ int pmfs_dmap_restore(struct pmfs *fs)
 			err = restore_one(fs, s, ino);
 			files += s->ng > before;
 		}
-	free(live);
 	if (err) {
 		pmfs_logf(fs, PMFS_LOG_ERR, "direct maps of an earlier daemon: restoring pins: %s",
 			  strerror(-err));
@@ -384,7 +399,7 @@ static uint32_t poll_locked(struct restore_state *s)
 			  (unsigned long long)s->g[i].ino);
 		s->g[i] = s->g[--s->ng];
 	}
-	if (s->nkept && !any_lock(fs)) {
+	if (s->nkept && !mount_locks_left(s)) {
 		for (uint32_t i = 0; i < s->nkept; i++) {
 			pmfs_ino_t ino = s->kept[i];
 			const struct pmfs_inode *di = pmfs_inode_get(fs, ino);
@@ -396,7 +411,9 @@ static uint32_t poll_locked(struct restore_state *s)
 			if (pmfs_iget(fs, ino, &node) == 0)
 				pmfs_iput(fs, node); /* the last pin frees it */
 		}
-		pmfs_logf(fs, PMFS_LOG_INFO, "no direct map left: %u kept orphans freed", s->nkept);
+		pmfs_logf(fs, PMFS_LOG_INFO,
+			  "no direct map of an earlier daemon left: %u kept orphans freed",
+			  s->nkept);
 		s->nkept = 0;
 	}
 	return s->ng + s->nkept;

@@ -37,7 +37,7 @@ go_holder "$SYNC" $HOLD
 exit_holder "$SYNC" $HOLD
 rm "$MNT/b"
 wait_free "$F0"
-grep -q "no direct map left" "$DAEMON_LOG" || fail "kept orphans not freed: $(cat "$DAEMON_LOG")"
+grep -q "no direct map of an earlier daemon left" "$DAEMON_LOG" || fail "kept orphans not freed: $(cat "$DAEMON_LOG")"
 unmount_fs
 fsck_clean
 note "ok"

@@ -5,7 +5,8 @@
 # (the clients' locks say they may still be mapped) instead of freeing
 # blocks the applications store into.  A file filling all free space
 # stays intact; after the applications exit the orphans are freed within
-# the poll interval; fsck is clean.  Without live clients the orphans are
+# the poll interval, even while a client of the new daemon maps another
+# file; fsck is clean.  Without live clients the orphans are
 # freed at mount as always (dmap_truncate, kill_recovery).
 source "$(dirname "$0")/lib.sh"
 require_fuse
@@ -32,6 +33,10 @@ grep -q "orphans kept for live direct maps" "$DAEMON_LOG" ||
 F1=$(free_blocks)
 [ "$F1" -le $((F0 - 12288)) ] ||
 	fail "mapped blocks were freed by recovery: free $F1, before $F0"
+# a client of the new daemon, mapping another file throughout
+"$TOOL" map "$MNT/d" 4194304 5 >/dev/null || fail "creating d"
+run_holder "$MNT/d" 5 6
+HD=$HOLD SD=$SYNC
 fill_free "$MNT/b" 55
 go_holder "$SA" $HA
 go_holder "$SC" $HC
@@ -39,6 +44,11 @@ go_holder "$SC" $HC
 exit_holder "$SA" $HA
 exit_holder "$SC" $HC
 rm "$MNT/b" "$MNT/c"
+wait_free $((F0 - 1024)) # all but d's 4 MiB, d still mapped
+go_holder "$SD" $HD
+exit_holder "$SD" $HD
+"$TOOL" verify "$MNT/d" 6 || fail "d: not what its application persisted"
+rm "$MNT/d"
 wait_free "$F0"
 unmount_fs
 fsck_clean
