@@ -124,16 +124,61 @@ static int foreach_devdax(int (*fn)(void *ctx, const struct devdax_visit *v), vo
 	return count;
 }
 
+/* Calls fn with the bad ranges of the dax device as device offsets. */
+static int dev_badblocks(const struct devdax_visit *v,
+			 int (*fn)(void *ctx, uint64_t offset, uint64_t bytes), void *ctx)
+{
+	unsigned long long rstart = ndctl_region_get_resource(v->region);
+	unsigned long long dstart = daxctl_dev_get_resource(v->dev);
+	struct badblock *bb;
+	int err = 0;
+
+	if (rstart == ULLONG_MAX || dstart == ULLONG_MAX || dstart < rstart)
+		return -ENXIO; /* addresses hidden (not root?): cannot place them */
+	ndctl_region_badblock_foreach(v->region, bb)
+	{
+		uint64_t phys = rstart + bb->offset * 512, bytes = bb->len * 512;
+
+		if (phys + bytes <= dstart)
+			continue;
+		if (phys < dstart) {
+			bytes -= dstart - phys;
+			phys = dstart;
+		}
+		err = fn(ctx, phys - dstart, bytes);
+		if (err)
+			break;
+	}
+	return err;
+}
+
 struct list_walk {
 	int (*fn)(void *ctx, const struct pmfs_devdax_entry *e);
 	void *ctx;
 };
 
+struct bad_count {
+	uint64_t size, bytes;
+};
+
+static int count_bad(void *ctx, uint64_t offset, uint64_t bytes)
+{
+	struct bad_count *c = ctx;
+
+	if (offset < c->size)
+		c->bytes += bytes < c->size - offset ? bytes : c->size - offset;
+	return 0;
+}
+
+/* --list also shows the known bad bytes (-1: unknown, e.g. not root). */
 static int list_one(void *ctx, const struct devdax_visit *v)
 {
 	struct list_walk *w = ctx;
+	struct pmfs_devdax_entry e = *v->e;
+	struct bad_count c = {.size = e.size};
 
-	return w->fn(w->ctx, v->e);
+	e.bad_bytes = dev_badblocks(v, count_bad, &c) == 0 ? (int64_t)c.bytes : -1;
+	return w->fn(w->ctx, &e);
 }
 
 int pmfs_device_list(int (*fn)(void *ctx, const struct pmfs_devdax_entry *e), void *ctx)
@@ -180,32 +225,11 @@ struct badblock_walk {
 static int badblocks_of(void *ctx, const struct devdax_visit *v)
 {
 	struct badblock_walk *w = ctx;
-	unsigned long long rstart, dstart;
-	struct badblock *bb;
 
 	if ((unsigned)v->e->major != w->major || (unsigned)v->e->minor != w->minor)
 		return 0;
 	w->hit = true;
-	rstart = ndctl_region_get_resource(v->region);
-	dstart = daxctl_dev_get_resource(v->dev);
-	if (rstart == ULLONG_MAX || dstart == ULLONG_MAX || dstart < rstart) {
-		w->err = -ENXIO; /* addresses hidden (not root?): cannot place them */
-		return 1;
-	}
-	ndctl_region_badblock_foreach(v->region, bb)
-	{
-		uint64_t phys = rstart + bb->offset * 512, bytes = bb->len * 512;
-
-		if (phys + bytes <= dstart)
-			continue;
-		if (phys < dstart) {
-			bytes -= dstart - phys;
-			phys = dstart;
-		}
-		w->err = w->fn(w->ctx, phys - dstart, bytes);
-		if (w->err)
-			break;
-	}
+	w->err = dev_badblocks(v, w->fn, w->ctx);
 	return 1;
 }
 

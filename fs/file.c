@@ -234,7 +234,9 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 			n = run * BS - boff;
 			if (n > len - done)
 				n = len - done;
-			*errp = src->copy(src->ctx, (char *)pmfs_block(fs, pblk) + boff, n);
+			/* in place; a bad block fails the write (-EIO) */
+			*errp = pmfs_media_fill(fs, (char *)pmfs_block(fs, pblk) + boff, n, src->copy,
+						src->ctx);
 			if (*errp)
 				break;
 			done += n;
@@ -261,15 +263,19 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 		n = got * BS - boff;
 		if (n > len - done)
 			n = len - done;
+		/* a media error in a new block fails the step: the caller
+		 * aborts the tx, the blocks go back unreferenced */
 		if (boff)
-			pm_set(dst, 0, boff);
-		err = src->copy(src->ctx, dst + boff, n);
+			err = pmfs_media_copy(fs, PMFS_MEDIA_ZERO, dst, NULL, boff);
+		if (!err)
+			err = pmfs_media_fill(fs, dst + boff, n, src->copy, src->ctx);
+		if (!err && boff + n < got * BS)
+			err = pmfs_media_copy(fs, PMFS_MEDIA_ZERO, dst + boff + n, NULL,
+					      got * BS - boff - n);
 		if (err) {
 			*errp = err;
 			break;
 		}
-		if (boff + n < got * BS)
-			pm_set(dst + boff + n, 0, got * BS - boff - n);
 		err = pmfs_extmap_insert(fs, tx, m, si, lblk, got, pblk);
 		if (err) {
 			*errp = err;
@@ -346,8 +352,10 @@ ssize_t pmfs_write_src(struct pmfs *fs, pmfs_ino_t ino, const struct pmfs_wsrc *
 		int64_t n;
 
 		pmfs_inode_stage(fs, ino, &si);
-		zero_tail(fs, m, si.size, pos + written);
-		n = write_some(fs, tx, m, &si, src, len - written, pos + written, &nospc, &err);
+		err = zero_tail(fs, m, si.size, pos + written);
+		n = err ? 0
+			: write_some(fs, tx, m, &si, src, len - written, pos + written, &nospc,
+				     &err);
 		if (n == 0 || err) {
 			/* an edit that failed half-way may have logged part of
 			 * the map: never commit it.  Nothing of this tx is

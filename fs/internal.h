@@ -188,6 +188,7 @@ struct pmfs_devdax_entry {
 	uint64_t size;
 	uint64_t align;
 	int major, minor;
+	int64_t bad_bytes;	/* known bad bytes in the device; -1 unknown */
 };
 /* Calls fn for each devdax namespace (fn returns non-zero to stop); returns
  * how many were seen, or a negative errno when libndctl cannot start. */

@@ -78,10 +78,15 @@ static bool parse_size(const char *s, uint64_t *out)
 
 static int print_entry(void *ctx, const struct pmfs_devdax_entry *e)
 {
+	char bad[32] = "?";
+
 	(void)ctx;
-	printf("%-14s %-14s %-10s %12llu  align %-8llu persistence %s\n", e->path, e->name_space,
-	       e->region, (unsigned long long)e->size, (unsigned long long)e->align,
-	       e->persistence_domain[0] ? e->persistence_domain : "unknown");
+	if (e->bad_bytes >= 0)
+		snprintf(bad, sizeof(bad), "%lld", (long long)e->bad_bytes);
+	printf("%-14s %-14s %-10s %12llu  align %-8llu persistence %s  badblocks %s bytes\n",
+	       e->path, e->name_space, e->region, (unsigned long long)e->size,
+	       (unsigned long long)e->align,
+	       e->persistence_domain[0] ? e->persistence_domain : "unknown", bad);
 	return 0;
 }
 

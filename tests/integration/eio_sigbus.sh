@@ -20,6 +20,7 @@ dd if=/dev/urandom of="$MNT/victim" bs=1M status=none 2>"$WORK/fill.err" &&
 grep -q "No space left on device" "$WORK/fill.err" ||
 	fail "filling the device: expected ENOSPC, got: $(cat "$WORK/fill.err")"
 victim_sum=$(md5sum <"$MNT/victim")
+cp "$MNT/victim" "$WORK/victim.copy"
 head -c 4096 "$MNT/victim" >"$WORK/victim.head"
 unmount_fs
 fsck_clean
@@ -30,6 +31,24 @@ img_size=$(stat -c %s "$IMG")
 cut=$((64 << 10)) # the backup superblock and the victim's last 15 blocks
 tail -c $cut "$IMG" >"$WORK/tail.saved"
 truncate -s $((img_size - cut)) "$IMG"
+
+# Writes first (a read would put the pages on the bad list): rewrite the
+# victim's blocks with their own bytes, from the end, until one fails;
+# the daemon's copy into a cut page must fail with EIO, not kill it.
+blocks=$(($(stat -c %s "$MNT/victim") / 4096))
+failed_at=
+for ((b = blocks - 1; b >= 0 && b >= blocks - 2048; b--)); do
+	if ! dd if="$WORK/victim.copy" of="$MNT/victim" bs=4096 skip=$b seek=$b count=1 \
+		conv=notrunc oflag=direct status=none 2>"$WORK/write.err"; then
+		failed_at=$b
+		break
+	fi
+done
+[ -n "$failed_at" ] || fail "rewriting the victim's last 2048 blocks: expected one to fail, none did"
+grep -q "Input/output error" "$WORK/write.err" ||
+	fail "rewriting victim block $failed_at: expected EIO, got: $(cat "$WORK/write.err")"
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon died on a write over a media error"
+note "write of victim block $failed_at over a cut page: EIO, daemon alive"
 
 status=0
 cat "$MNT/victim" >/dev/null 2>"$WORK/cat.err" || status=$?

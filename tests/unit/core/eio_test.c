@@ -147,6 +147,32 @@ static long op_read_partial(struct pmfs *fs)
 	return (long)pmfs_read(fs, ino_of(fs, "f"), buf, sizeof(buf), 7000);
 }
 
+static long op_write(struct pmfs *fs, off_t off, size_t len)
+{
+	char *buf = malloc(len);
+	long r;
+
+	fill_pattern(buf, len, 5, (uint64_t)off);
+	r = (long)pmfs_write(fs, ino_of(fs, "f"), buf, len, off, 0);
+	free(buf);
+	return r;
+}
+
+static long op_overwrite(struct pmfs *fs)
+{
+	return op_write(fs, 100, 9000);
+}
+
+static long op_write_extend(struct pmfs *fs)
+{
+	return op_write(fs, 20000, 30000);
+}
+
+static long op_write_hole(struct pmfs *fs)
+{
+	return op_write(fs, (1 << 20) + 100, 5000);
+}
+
 static long op_truncate_up(struct pmfs *fs)
 {
 	struct stat st = {.st_size = 100000};
@@ -169,6 +195,14 @@ static void eio_read(void **state)
 	(void)state;
 	eio_case("read", op_read);
 	eio_case("read_partial", op_read_partial);
+}
+
+static void eio_write(void **state)
+{
+	(void)state;
+	eio_case("overwrite", op_overwrite);
+	eio_case("write_extend", op_write_extend);
+	eio_case("write_hole", op_write_hole);
 }
 
 static void eio_size(void **state)
@@ -250,6 +284,7 @@ static void bad_data_block_gives_eio_and_stays_out(void **state)
 	expect_err(pmfs_read(env.fs, f, buf, sizeof(buf), 0), EIO);
 	expect_eq(pmfs_read(env.fs, f, buf, BS, 2 * BS), BS);
 	fill_pattern(buf, BS, 2, BS);
+	expect_err(pmfs_write(env.fs, f, buf, 100, BS + 10, 0), EIO);
 	expect_eq(pmfs_write(env.fs, f, buf, 100, 10, 0), 100);
 	/* deleting the file frees 3 blocks; the bad one stays out of use */
 	before = free_blocks(env.fs);
@@ -439,6 +474,7 @@ int main(void)
 	    cmocka_unit_test(bad_metadata_block_refuses_mount),
 	    cmocka_unit_test(bad_free_block_is_never_allocated),
 	    cmocka_unit_test(eio_read),
+	    cmocka_unit_test(eio_write),
 	    cmocka_unit_test(eio_size),
 	    cmocka_unit_test(eio_copy),
 	};
