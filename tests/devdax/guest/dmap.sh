@@ -5,8 +5,9 @@
 # mapping aligned to the namespace).  Then: a persisted pattern read back
 # through the mount (cmp) and after a remount; truncate and unlink while
 # mapped, with files allocated afterwards that the mapping's stores must
-# not reach; kill -9 of the daemon under a live mapping, restart, the
-# persisted data is there; fsck clean.  Also the LD_PRELOAD library's
+# not reach; kill -9 of the daemon under live mappings, restart, the
+# persisted data is there and a file truncated after the restart keeps
+# the old mapping's blocks; fsck clean.  Also the LD_PRELOAD library's
 # mmap() of unaligned ranges.  One boot; dmap_tool and dmap_preload are the
 # integration tests' helpers (tests/integration/dmap_tool.c, dmap_preload.c).
 . /pm/t/lib.sh
@@ -184,15 +185,21 @@ same b "after the victim's last unmap"
 same c "after the victim's last unmap"
 timing "truncate and unlink while mapped"
 
-# 4. kill -9 of the daemon under a live mapping: the application keeps
-# persisting without it; after a restart (recovery) the file holds what
-# it persisted.
+# 4. kill -9 of the daemon under two live mappings.  k's holder keeps
+# persisting without it; after a restart (recovery) k holds what it
+# persisted.  j is truncated after the restart: the new daemon must still
+# keep j's old blocks (it finds the mapping by the client's OFD lock on
+# /dev/dax0.0, fs/dmap_restore.c), so a file allocated afterwards keeps its
+# data while j's holder stores over its whole old mapping.
 map_new k $FSZ 51
+map_new j $FSZ 71
+hold j 71 72
+Hj=$H Sj=$S
 hold k 51 52
 kill -9 $DAEMON_PID
 wait $DAEMON_PID 2>/dev/null
 DAEMON_PID=
-# the holder keeps an fd of the dead connection: detach lazily
+# the holders keep fds of the dead connection: detach lazily
 umount -l $MNT || die "umount -l $MNT after kill -9 of the daemon"
 hold_go
 mount_pm
@@ -204,6 +211,13 @@ fi
 ref k $FSZ 52
 same k "after kill -9 of the daemon and a restart (stored while it was dead)"
 hold_exit "of k across the daemon's kill -9"
+truncate -s 0 $MNT/j || fail "truncate of j after the restart"
+map_new e $FSZ 81
+H=$Hj S=$Sj
+hold_go
+same e "after a mapping made before the restart stored over j's truncated blocks"
+hold_exit "of j, truncated after the restart"
+same e "after the last mapping of j went"
 same a "after the daemon's kill -9 and restart"
 same b "after the daemon's kill -9 and restart"
 same c "after the daemon's kill -9 and restart"
