@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "badblocks.h"
 #include "dmap.h"
 #include "extent.h"
 #include "icache.h"
@@ -105,10 +106,18 @@ static int relocate_chunk(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk
 
 		if (run > lblk + a - b)
 			run = lblk + a - b;
+		/* a media error in the old or the new blocks fails the
+		 * relocation with -EIO (the tx is dropped, the file keeps
+		 * its old blocks); badblocks.h */
 		if (mapped)
-			pm_copy_nt(dst + (b - lblk) * BS, pmfs_block(fs, src), run * BS);
-		else
-			pm_set(dst + (b - lblk) * BS, 0, run * BS);
+			err = pmfs_media_check(fs, pmfs_block(fs, src), run * BS);
+		if (!err)
+			err = mapped ? pmfs_media_copy(fs, PMFS_MEDIA_WRITE_NT, dst + (b - lblk) * BS,
+						       pmfs_block(fs, src), run * BS)
+				     : pmfs_media_copy(fs, PMFS_MEDIA_ZERO, dst + (b - lblk) * BS,
+						       NULL, run * BS);
+		if (err)
+			goto abort;
 		b += run;
 	}
 	pm_fence(); /* the copy is on media before the tx exposes it */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "badblocks.h"
+#include "dmap.h"
 #include "fault.h"
 #include "fsck.h"
 #include "helpers.h"
@@ -190,6 +191,17 @@ static long op_copy_range(struct pmfs *fs)
 	return (long)pmfs_copy_file_range(fs, ino_of(fs, "f"), 0, ino_of(fs, "empty"), 0, 20000);
 }
 
+/* A direct-map grant of an unaligned file relocates it: copy and zeroing. */
+static long op_dmap_grant(struct pmfs *fs)
+{
+	struct pmfs_dmap_grant_info gi;
+	int err = pmfs_dmap_grant(fs, ino_of(fs, "f"), 7, &gi);
+
+	if (err == 0)
+		pmfs_dmap_release_owner(fs, 7);
+	return err;
+}
+
 static void eio_read(void **state)
 {
 	(void)state;
@@ -216,6 +228,7 @@ static void eio_copy(void **state)
 {
 	(void)state;
 	eio_case("copy_file_range", op_copy_range);
+	eio_case("dmap_relocation", op_dmap_grant);
 }
 
 /* ---- known bad blocks ------------------------------------------------------------ */
