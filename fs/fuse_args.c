@@ -21,6 +21,7 @@ enum { KEY_READ_ONLY, KEY_POSITIONAL };
 
 static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("writeback_cache", writeback_cache, 1),
+    PMFS_OPT("default_permissions", default_permissions, 1),
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
     FUSE_OPT_KEY("ro", KEY_READ_ONLY),
@@ -39,6 +40,9 @@ static void print_usage(const char *prog)
 	       "    -o attr_timeout=SECS   kernel attribute cache timeout (default 1.0)\n"
 	       "    -o entry_timeout=SECS  kernel name cache timeout (default 1.0)\n"
 	       "    -o allow_other         let other users access the mount\n"
+	       "    -o default_permissions let the kernel check permissions (the daemon\n"
+	       "                           checks them otherwise; the kernel's checks cost a\n"
+	       "                           GETATTR of the directory after each create/unlink)\n"
 	       "    --version, -V          print the pmemfs and libfuse versions\n\n",
 	       prog);
 }
@@ -62,14 +66,20 @@ static int take_arg(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
-/* fsname shows in mount(8) and df; subtype makes the type "fuse.pmemfs". */
+/*
+ * fsname shows in mount(8) and df; subtype makes the type "fuse.pmemfs".
+ * default_permissions is passed on only when asked for: by default the
+ * daemon checks permissions itself (perm.c), which spares the kernel's
+ * re-fetch of a directory's attributes after each change to it.
+ */
 static int add_default_options(struct pmfs_fuse_args *args)
 {
 	char *escaped = NULL;
 	char *fsname;
 	int ret;
 
-	if (fuse_opt_add_arg(&args->fuse, "-odefault_permissions") ||
+	if ((args->default_permissions &&
+	     fuse_opt_add_arg(&args->fuse, "-odefault_permissions")) ||
 	    fuse_opt_add_arg(&args->fuse, "-osubtype=pmemfs"))
 		return -1;
 	if (fuse_opt_add_opt_escaped(&escaped, args->device))

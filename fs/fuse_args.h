@@ -12,6 +12,7 @@ struct pmfs_fuse_args {
 	char *device;
 	int read_only;
 	int writeback_cache;
+	int default_permissions; /* the kernel checks permissions, not perm.c */
 	double attr_timeout;
 	double entry_timeout;
 	struct fuse_cmdline_opts cmd; /* cmd.mountpoint is the mountpoint */

@@ -193,6 +193,7 @@ int main(int argc, char **argv)
 	pf.writeback_cache = args.writeback_cache;
 	pf.attr_timeout = args.attr_timeout;
 	pf.entry_timeout = args.entry_timeout;
+	pf.kernel_permissions = args.default_permissions;
 
 	ret = serve(&args, &pf);
 	pmfs_fuse_dmap_shutdown(&pf);

@@ -18,6 +18,7 @@
 #include "fuse_logging.h"
 #include "fuse_dmap.h"
 #include "fuse_ops.h"
+#include "perm.h"
 
 _Static_assert(FUSE_ROOT_ID == PMFS_ROOT_INO, "root inode numbers agree");
 _Static_assert(PMFS_RENAME_NOREPLACE == RENAME_NOREPLACE, "rename flags agree");
@@ -49,8 +50,69 @@ static void fill_entry(const struct pmfs_fuse *pf, const struct stat *st,
 	e->entry_timeout = pf->entry_timeout;
 }
 
+/*
+ * Permissions (perm.c): unless mounted with -o default_permissions the
+ * daemon checks them, and the kernel checks none.  The kernel then walks
+ * a cached name without asking us, so search permission on a directory
+ * holds only for names it has to look up: names (and negative entries) in
+ * a directory that not everyone may search are not cached (timeout 0).
+ */
+static bool daemon_checks(fuse_req_t req)
+{
+	return !req_fuse(req)->kernel_permissions;
+}
+
+static double entry_timeout_in(fuse_req_t req, const struct stat *dir)
+{
+	if (daemon_checks(req) && !pmfs_perm_searchable_by_all(dir))
+		return 0;
+	return req_fuse(req)->entry_timeout;
+}
+
+typedef int (*dir_check_fn)(struct pmfs_caller *c, const struct stat *dir);
+
+/* Runs check on directory ino for the caller; *timeout: for names in it. */
+static int check_dir(fuse_req_t req, fuse_ino_t ino, dir_check_fn check, double *timeout)
+{
+	struct pmfs_caller c;
+	struct stat dir;
+	int ret;
+
+	*timeout = req_fuse(req)->entry_timeout;
+	if (!daemon_checks(req))
+		return 0;
+	ret = pmfs_getattr(req_fs(req), ino, &dir);
+	if (ret < 0)
+		return ret;
+	*timeout = entry_timeout_in(req, &dir);
+	pmfs_caller_init(&c, req);
+	ret = check(&c, &dir);
+	pmfs_caller_done(&c);
+	return ret;
+}
+
+typedef int (*inode_check_fn)(struct pmfs_caller *c, const struct stat *st, int arg);
+
+/* Runs check(caller, attributes of ino, arg) when the daemon checks. */
+static int check_inode(fuse_req_t req, fuse_ino_t ino, inode_check_fn check, int arg)
+{
+	struct pmfs_caller c;
+	struct stat st;
+	int ret;
+
+	if (!daemon_checks(req))
+		return 0;
+	ret = pmfs_getattr(req_fs(req), ino, &st);
+	if (ret < 0)
+		return ret;
+	pmfs_caller_init(&c, req);
+	ret = check(&c, &st, arg);
+	pmfs_caller_done(&c);
+	return ret;
+}
+
 /* For ops that hand out a new reference: reply with the entry or the error. */
-static void reply_entry(fuse_req_t req, int ret, const struct stat *st)
+static void reply_entry(fuse_req_t req, int ret, const struct stat *st, double entry_timeout)
 {
 	struct fuse_entry_param e;
 
@@ -59,6 +121,7 @@ static void reply_entry(fuse_req_t req, int ret, const struct stat *st)
 		return;
 	}
 	fill_entry(req_fuse(req), st, &e);
+	e.entry_timeout = entry_timeout;
 	/* The kernel did not take the reference if the reply was lost. */
 	if (fuse_reply_entry(req, &e) != 0)
 		pmfs_forget(req_fs(req), st->st_ino, 1);
@@ -118,16 +181,19 @@ static void pmfs_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name
 	struct pmfs_fuse *pf = req_fuse(req);
 	struct fuse_entry_param e;
 	struct stat st;
-	int ret = pmfs_lookup(pf->fs, parent, name, &st);
+	double timeout;
+	int ret = check_dir(req, parent, pmfs_perm_lookup, &timeout);
 
+	if (ret == 0)
+		ret = pmfs_lookup(pf->fs, parent, name, &st);
 	if (ret == -ENOENT) {
 		/* ino 0 with a timeout: the kernel caches the negative entry. */
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = pf->entry_timeout;
+		e.entry_timeout = timeout;
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	reply_entry(req, ret, &st);
+	reply_entry(req, ret, &st, timeout);
 }
 
 static void pmfs_fuse_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -180,22 +246,101 @@ static unsigned setattr_bits(int to_set)
 	return bits;
 }
 
+static bool is_dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+struct name_list {
+	char **names;
+	size_t count, cap;
+};
+
+static int collect_name(void *ctx, const char *name, const struct stat *st, uint64_t next_off)
+{
+	struct name_list *l = ctx;
+
+	(void)st;
+	(void)next_off;
+	if (is_dot_or_dotdot(name))
+		return 0;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **names = realloc(l->names, cap * sizeof(*names));
+
+		if (!names)
+			return -ENOMEM;
+		l->names = names;
+		l->cap = cap;
+	}
+	if (!(l->names[l->count] = strdup(name)))
+		return -ENOMEM;
+	l->count++;
+	return 0;
+}
+
+/*
+ * A directory everyone could search no longer is: names the kernel cached
+ * in it (entry_timeout_in) would let anyone walk through it until they
+ * expire.  Called after the reply: the kernel holds the directory's lock
+ * until then, and invalidating a name takes it.  Best effort (the names
+ * still expire after entry_timeout).
+ */
+static void forget_cached_names(struct pmfs_fuse *pf, fuse_ino_t dir)
+{
+	struct name_list l = {NULL, 0, 0};
+
+	if (pmfs_readdir(pf->fs, dir, 0, false, collect_name, &l) < 0)
+		pmfs_fuse_log(PMFS_LOG_WARN, "directory %lu: names stay cached up to %.1f s",
+			      (unsigned long)dir, pf->entry_timeout);
+	for (size_t i = 0; i < l.count; i++) {
+		fuse_lowlevel_notify_inval_entry(pf->se, dir, l.names[i], strlen(l.names[i]));
+		free(l.names[i]);
+	}
+	free(l.names);
+}
+
 static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			      struct fuse_file_info *fi)
 {
-	struct stat st;
-	unsigned bits = setattr_bits(to_set);
+	struct pmfs_fuse *pf = req_fuse(req);
+	struct pmfs_caller c;
+	struct stat st, old;
+	unsigned bits;
+	bool closes_dir;
 	int ret;
 
-	(void)fi;
+	if (daemon_checks(req)) {
+		ret = pmfs_getattr(pf->fs, ino, &old);
+		if (ret == 0) {
+			pmfs_caller_init(&c, req);
+			ret = pmfs_perm_setattr(&c, &old, attr, to_set, fi != NULL);
+			pmfs_caller_done(&c);
+		}
+		if (ret < 0) {
+			reply_status(req, ret);
+			return;
+		}
+	}
+	bits = setattr_bits(to_set);
 	/* KILLPRIV_V2 (fuse_io.c): a truncate by a caller without CAP_FSETID */
 	if (pmfs_fuse_req_kill_suidgid())
 		bits |= PMFS_SET_KILL_SUIDGID;
-	ret = pmfs_setattr(req_fs(req), ino, attr, bits, &st);
-	if (ret < 0)
+	ret = pmfs_setattr(pf->fs, ino, attr, bits, &st);
+	if (ret < 0) {
 		reply_status(req, ret);
-	else
-		fuse_reply_attr(req, &st, req_fuse(req)->attr_timeout);
+		return;
+	}
+	closes_dir = daemon_checks(req) && S_ISDIR(st.st_mode) &&
+		     pmfs_perm_searchable_by_all(&old) && !pmfs_perm_searchable_by_all(&st);
+	fuse_reply_attr(req, &st, pf->attr_timeout);
+	if (closes_dir)
+		forget_cached_names(pf, ino);
+}
+
+static void pmfs_fuse_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	reply_status(req, check_inode(req, ino, pmfs_perm_access, mask));
 }
 
 static void pmfs_fuse_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -216,56 +361,111 @@ static void pmfs_fuse_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st;
-	int ret = pmfs_mknod(req_fs(req), parent, name, mode, rdev, ctx->uid, ctx->gid, &st);
+	double timeout;
+	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
-	reply_entry(req, ret, &st);
+	if (ret == 0)
+		ret = pmfs_mknod(req_fs(req), parent, name, mode, rdev, ctx->uid, ctx->gid, &st);
+	reply_entry(req, ret, &st, timeout);
 }
 
 static void pmfs_fuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st;
-	int ret = pmfs_mkdir(req_fs(req), parent, name, mode | S_IFDIR, ctx->uid, ctx->gid, &st);
+	double timeout;
+	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
-	reply_entry(req, ret, &st);
+	if (ret == 0)
+		ret = pmfs_mkdir(req_fs(req), parent, name, mode | S_IFDIR, ctx->uid, ctx->gid,
+				 &st);
+	reply_entry(req, ret, &st, timeout);
+}
+
+/* may_delete (perm.c): w+x on the parent, and the sticky bit */
+static int check_delete(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct pmfs_caller c;
+	struct stat dir;
+	int ret;
+
+	if (!daemon_checks(req))
+		return 0;
+	ret = pmfs_getattr(req_fs(req), parent, &dir);
+	if (ret < 0)
+		return ret;
+	pmfs_caller_init(&c, req);
+	ret = pmfs_perm_delete(&c, req_fs(req), &dir, name);
+	pmfs_caller_done(&c);
+	return ret;
 }
 
 static void pmfs_fuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_status(req, pmfs_unlink(req_fs(req), parent, name));
+	int ret = check_delete(req, parent, name);
+
+	reply_status(req, ret < 0 ? ret : pmfs_unlink(req_fs(req), parent, name));
 }
 
 static void pmfs_fuse_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_status(req, pmfs_rmdir(req_fs(req), parent, name));
+	int ret = check_delete(req, parent, name);
+
+	reply_status(req, ret < 0 ? ret : pmfs_rmdir(req_fs(req), parent, name));
 }
 
 static void pmfs_fuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st;
-	int ret = pmfs_symlink(req_fs(req), parent, name, link, ctx->uid, ctx->gid, &st);
+	double timeout;
+	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
-	reply_entry(req, ret, &st);
+	if (ret == 0)
+		ret = pmfs_symlink(req_fs(req), parent, name, link, ctx->uid, ctx->gid, &st);
+	reply_entry(req, ret, &st, timeout);
 }
 
 static void pmfs_fuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			     fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
+	struct pmfs_caller c;
+	int ret = 0;
+
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL); /* RENAME_WHITEOUT: overlayfs only */
 		return;
 	}
-	reply_status(req, pmfs_rename(req_fs(req), parent, name, newparent, newname, flags));
+	if (daemon_checks(req)) {
+		pmfs_caller_init(&c, req);
+		ret = pmfs_perm_rename(&c, req_fs(req), parent, name, newparent, newname, flags);
+		pmfs_caller_done(&c);
+	}
+	if (ret == 0)
+		ret = pmfs_rename(req_fs(req), parent, name, newparent, newname, flags);
+	reply_status(req, ret);
 }
 
 static void pmfs_fuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 			   const char *newname)
 {
-	struct stat st;
-	int ret = pmfs_link(req_fs(req), ino, newparent, newname, &st);
+	struct pmfs_caller c;
+	struct stat st, dir;
+	double timeout = req_fuse(req)->entry_timeout;
+	int ret = 0;
 
-	reply_entry(req, ret, &st);
+	if (daemon_checks(req)) {
+		if ((ret = pmfs_getattr(req_fs(req), ino, &st)) == 0 &&
+		    (ret = pmfs_getattr(req_fs(req), newparent, &dir)) == 0) {
+			timeout = entry_timeout_in(req, &dir);
+			pmfs_caller_init(&c, req);
+			ret = pmfs_perm_link(&c, &st, &dir);
+			pmfs_caller_done(&c);
+		}
+	}
+	if (ret == 0)
+		ret = pmfs_link(req_fs(req), ino, newparent, newname, &st);
+	reply_entry(req, ret, &st, timeout);
 }
 
 /*
@@ -275,13 +475,15 @@ static void pmfs_fuse_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct pmfs_fuse *pf = req_fuse(req);
+	int ret = check_inode(req, ino, pmfs_perm_open, fi->flags);
 
+	if (ret < 0)
+		return ret;
 	/* FUSE_CAP_ATOMIC_O_TRUNC (libfuse's default): the truncate is ours. */
 	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 		struct stat st = {.st_size = 0};
 		unsigned bits = PMFS_SET_SIZE | PMFS_SET_MTIME_NOW;
 		bool kill = will_kill_suidgid(req, ino);
-		int ret;
 
 		/* KILLPRIV_V2 (fuse_io.c): FUSE_OPEN_KILL_SUIDGID */
 		if (pmfs_fuse_req_kill_suidgid())
@@ -315,9 +517,12 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fuse_entry_param e;
 	struct stat st;
-	int ret =
-	    pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid, ctx->gid, &st);
+	double timeout;
+	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
+	if (ret == 0)
+		ret = pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid,
+				  ctx->gid, &st);
 	if (ret < 0) {
 		reply_status(req, ret);
 		return;
@@ -326,6 +531,7 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 	fi->keep_cache = 1;
 	pmfs_fuse_dmap_open(pf, st.st_ino, fi);
 	fill_entry(pf, &st, &e);
+	e.entry_timeout = timeout;
 	if (fuse_reply_create(req, &e, fi) != 0)
 		pmfs_forget(pf->fs, st.st_ino, 1);
 }
@@ -339,10 +545,10 @@ struct read_reply {
 static int emit_read(void *ctx, const struct iovec *iov, int iovcnt, size_t bytes)
 {
 	struct read_reply *rr = ctx;
-
-	(void)bytes;
 	struct pmfs *fs = req_fs(rr->req); /* the reply frees req */
 	int ret;
+
+	(void)bytes;
 	rr->replied = true;
 	/* writev straight from pmem: no bounce buffer (fuse_reply_data would
 	 * copy a multi-segment bufvec into one buffer first). */
@@ -476,6 +682,17 @@ static void pmfs_fuse_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_i
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	if (daemon_checks(req)) {
+		struct pmfs_caller c;
+
+		pmfs_caller_init(&c, req);
+		ret = pmfs_perm_open(&c, &st, fi->flags);
+		pmfs_caller_done(&c);
+		if (ret < 0) {
+			reply_status(req, ret);
+			return;
+		}
+	}
 	fi->fh = 0;
 	fuse_reply_open(req, fi);
 }
@@ -487,12 +704,8 @@ struct dir_buf {
 	size_t size;
 	size_t used;
 	bool plus;
+	double entry_timeout; /* of the names in this directory */
 };
-
-static bool is_dot_or_dotdot(const char *name)
-{
-	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-}
 
 static int fill_dir(void *ctx, const char *name, const struct stat *st, uint64_t next_off)
 {
@@ -505,6 +718,7 @@ static int fill_dir(void *ctx, const char *name, const struct stat *st, uint64_t
 		struct fuse_entry_param e;
 
 		fill_entry(db->pf, st, &e);
+		e.entry_timeout = db->entry_timeout;
 		/* The kernel takes no reference on "." and ".." (nodeid 0). */
 		if (is_dot_or_dotdot(name))
 			e.ino = 0;
@@ -523,6 +737,15 @@ static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, boo
 	struct dir_buf db = {.req = req, .pf = req_fuse(req), .size = size, .plus = plus};
 	int ret;
 
+	db.entry_timeout = db.pf->entry_timeout;
+	if (plus && daemon_checks(req)) {
+		struct stat dir;
+
+		if (pmfs_getattr(db.pf->fs, ino, &dir) == 0)
+			db.entry_timeout = entry_timeout_in(req, &dir);
+		else
+			db.entry_timeout = 0;
+	}
 	db.buf = malloc(size);
 	if (!db.buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -582,7 +805,18 @@ static void pmfs_fuse_statfs(fuse_req_t req, fuse_ino_t ino)
 static void pmfs_fuse_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			       size_t size, int flags)
 {
-	reply_status(req, pmfs_setxattr(req_fs(req), ino, name, value, size, flags));
+	struct pmfs_caller c;
+	struct stat st;
+	int ret = 0;
+
+	if (daemon_checks(req) && (ret = pmfs_getattr(req_fs(req), ino, &st)) == 0) {
+		pmfs_caller_init(&c, req);
+		ret = pmfs_perm_xattr(&c, &st, name, PMFS_MAY_WRITE);
+		pmfs_caller_done(&c);
+	}
+	if (ret == 0)
+		ret = pmfs_setxattr(req_fs(req), ino, name, value, size, flags);
+	reply_status(req, ret);
 }
 
 /* getxattr and listxattr share the "size 0 asks for the length" protocol. */
@@ -599,8 +833,19 @@ static void reply_xattr_result(fuse_req_t req, ssize_t ret, const char *buf, siz
 static void pmfs_fuse_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	char *buf = NULL;
-	ssize_t ret;
+	struct pmfs_caller c;
+	struct stat st;
+	ssize_t ret = 0;
 
+	if (daemon_checks(req) && (ret = pmfs_getattr(req_fs(req), ino, &st)) == 0) {
+		pmfs_caller_init(&c, req);
+		ret = pmfs_perm_xattr(&c, &st, name, PMFS_MAY_READ);
+		pmfs_caller_done(&c);
+	}
+	if (ret < 0) {
+		reply_status(req, ret);
+		return;
+	}
 	if (size > 0 && !(buf = malloc(size))) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -626,7 +871,16 @@ static void pmfs_fuse_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void pmfs_fuse_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	reply_status(req, pmfs_removexattr(req_fs(req), ino, name));
+	struct pmfs_caller c;
+	struct stat st;
+	int ret = 0;
+
+	if (daemon_checks(req) && (ret = pmfs_getattr(req_fs(req), ino, &st)) == 0) {
+		pmfs_caller_init(&c, req);
+		ret = pmfs_perm_xattr(&c, &st, name, PMFS_MAY_WRITE);
+		pmfs_caller_done(&c);
+	}
+	reply_status(req, ret < 0 ? ret : pmfs_removexattr(req_fs(req), ino, name));
 }
 
 static void pmfs_fuse_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
@@ -687,6 +941,7 @@ const struct fuse_lowlevel_ops pmfs_fuse_ops = {
     .forget_multi = pmfs_fuse_forget_multi,
     .getattr = pmfs_fuse_getattr,
     .setattr = pmfs_fuse_setattr,
+    .access = pmfs_fuse_access,
     .readlink = pmfs_fuse_readlink,
     .mknod = pmfs_fuse_mknod,
     .mkdir = pmfs_fuse_mkdir,

@@ -22,6 +22,7 @@ struct pmfs_fuse {
 	struct fuse_session *se;
 	bool read_only;
 	bool writeback_cache; /* -o writeback_cache: kernel write-back */
+	bool kernel_permissions; /* -o default_permissions: no perm.c checks */
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	double entry_timeout; /* ... names, and negative lookups */
 	unsigned max_write;   /* negotiated in init, for the log */
