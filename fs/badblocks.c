@@ -112,8 +112,8 @@ void pmfs_badblocks_foreach(struct pmfs_badblocks *bb, uint64_t start, uint64_t 
 	pthread_mutex_lock(&bb->lock);
 	for (size_t i = first_after(bb, start); i < bb->n && bb->r[i].start < end; i++) {
 		uint64_t s = bb->r[i].start > start ? bb->r[i].start : start;
-		uint64_t e = bb->r[i].start + bb->r[i].len < end ? bb->r[i].start + bb->r[i].len
-								   : end;
+		uint64_t e =
+		    bb->r[i].start + bb->r[i].len < end ? bb->r[i].start + bb->r[i].len : end;
 
 		fn(ctx, s, e - s);
 	}

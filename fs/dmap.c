@@ -112,10 +112,11 @@ static int relocate_chunk(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk
 		if (mapped)
 			err = pmfs_media_check(fs, pmfs_block(fs, src), run * BS);
 		if (!err)
-			err = mapped ? pmfs_media_copy(fs, PMFS_MEDIA_WRITE_NT, dst + (b - lblk) * BS,
-						       pmfs_block(fs, src), run * BS)
-				     : pmfs_media_copy(fs, PMFS_MEDIA_ZERO, dst + (b - lblk) * BS,
-						       NULL, run * BS);
+			err = mapped
+				  ? pmfs_media_copy(fs, PMFS_MEDIA_WRITE_NT, dst + (b - lblk) * BS,
+						    pmfs_block(fs, src), run * BS)
+				  : pmfs_media_copy(fs, PMFS_MEDIA_ZERO, dst + (b - lblk) * BS,
+						    NULL, run * BS);
 		if (err)
 			goto abort;
 		b += run;

@@ -235,8 +235,8 @@ static int64_t write_some(struct pmfs *fs, struct pmfs_tx *tx, struct pmfs_extma
 			if (n > len - done)
 				n = len - done;
 			/* in place; a bad block fails the write (-EIO) */
-			*errp = pmfs_media_fill(fs, (char *)pmfs_block(fs, pblk) + boff, n, src->copy,
-						src->ctx);
+			*errp = pmfs_media_fill(fs, (char *)pmfs_block(fs, pblk) + boff, n,
+						src->copy, src->ctx);
 			if (*errp)
 				break;
 			done += n;

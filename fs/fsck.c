@@ -58,7 +58,7 @@ struct fsck {
 	struct pmfs_fsck_report *rep;
 	size_t len, cap;
 	uint64_t used_inodes;
-	uint64_t used_blocks; /* data blocks owned by inodes */
+	uint64_t used_blocks;	   /* data blocks owned by inodes */
 	struct pmfs_badblocks bad; /* the device's known bad blocks */
 };
 
@@ -1039,10 +1039,11 @@ static void report_bad_block(struct fsck *f, uint64_t b)
 			     (unsigned long long)b, (unsigned long long)ino,
 			     path_of(f, ino, path, sizeof(path)));
 		else
-			problem(f, false, ino, "bad block %llu holds its %s: media error, cannot "
-					       "be repaired",
+			problem(f, false, ino,
+				"bad block %llu holds its %s: media error, cannot "
+				"be repaired",
 				(unsigned long long)b,
-				in->xattr_block == b ? "xattr block"
+				in->xattr_block == b  ? "xattr block"
 				: c.kind == EXT_CHAIN ? "extent list"
 				: S_ISDIR(in->mode)   ? "directory entries"
 						      : "symlink target");

@@ -171,7 +171,8 @@ static const char *probe_pages(const char *p, size_t n)
 	if (sigsetjmp(env, 0) != 0)
 		return guard_addr != NULL ? guard_addr : p;
 	guard_env = &env;
-	for (size_t off = 0; off < n; off += PMFS_BLOCK_SIZE - (uintptr_t)(p + off) % PMFS_BLOCK_SIZE)
+	for (size_t off = 0; off < n;
+	     off += PMFS_BLOCK_SIZE - (uintptr_t)(p + off) % PMFS_BLOCK_SIZE)
 		(void)*(const volatile char *)(p + off);
 	guard_env = NULL;
 	return NULL;

@@ -124,7 +124,8 @@ static void eio_case(const char *name, op_fn op)
 		/* with faults off the same operation succeeds */
 		r = op(env.fs);
 		if (r < 0)
-			fail_msg("%s: EIO point %lu: retry expected success, found %ld", name, k, r);
+			fail_msg("%s: EIO point %lu: retry expected success, found %ld", name, k,
+				 r);
 		core_teardown(&env);
 	}
 	total_points += n;
