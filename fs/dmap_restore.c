@@ -103,17 +103,19 @@ static struct restore_state *state_of(struct pmfs *fs)
 /*
  * The first lock found conflicting with a write lock on inode bytes
  * [lo, hi) (hi 0: to the end of the offsets), as an inode range clipped to
- * [lo, hi).  false: none.
+ * [lo, hi): 1.  0: none.  -errno: the kernel could not say.
  */
-static bool find_lock(int fd, uint64_t lo, uint64_t hi, uint64_t *a, uint64_t *b)
+static int find_lock(int fd, uint64_t lo, uint64_t hi, uint64_t *a, uint64_t *b)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	uint64_t s, e;
 
 	fl.l_start = (off_t)(PMFS_DMAP_LOCK_BASE + lo);
 	fl.l_len = hi ? (off_t)(hi - lo) : 0;
-	if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
-		return false;
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -errno;
+	if (fl.l_type == F_UNLCK)
+		return 0;
 	s = (uint64_t)fl.l_start;
 	e = fl.l_len ? s + (uint64_t)fl.l_len : UINT64_MAX;
 	/* the kernel reports the whole conflicting lock: clip it */
@@ -124,11 +126,13 @@ static bool find_lock(int fd, uint64_t lo, uint64_t hi, uint64_t *a, uint64_t *b
 	return *a < *b;
 }
 
+/* Polling: a query that fails counts as locked (late free, never early). */
+
 static bool ino_locked(struct pmfs *fs, pmfs_ino_t ino)
 {
 	uint64_t a, b;
 
-	return find_lock(fs->dev_fd, ino, ino + 1, &a, &b);
+	return find_lock(fs->dev_fd, ino, ino + 1, &a, &b) != 0;
 }
 
 /*
@@ -142,7 +146,7 @@ static bool mount_locks_left(struct restore_state *s)
 	uint64_t a, b;
 
 	for (uint32_t i = 0; i < s->nlive; i++)
-		if (find_lock(s->fs->dev_fd, s->live[i].lo, s->live[i].hi, &a, &b))
+		if (find_lock(s->fs->dev_fd, s->live[i].lo, s->live[i].hi, &a, &b) != 0)
 			return true;
 	return false;
 }
@@ -179,8 +183,19 @@ static int live_inodes(struct pmfs *fs, struct span **out, uint32_t *nout)
 	while (!err && nt) {
 		struct span sp = todo[--nt];
 		uint64_t a, b;
+		int got = find_lock(fs->dev_fd, sp.lo, sp.hi, &a, &b);
 
-		if (!find_lock(fs->dev_fd, sp.lo, sp.hi, &a, &b))
+		/* EINVAL: no OFD locks here, so no client could announce a
+		 * mapping either (pmemfs_direct.c falls back): none exist */
+		if (got == -EINVAL && nf == 0)
+			break;
+		if (got < 0) {
+			pmfs_logf(fs, PMFS_LOG_ERR, "asking for direct-map clients' locks: %s",
+				  strerror(-got));
+			err = got;
+			break;
+		}
+		if (got == 0)
 			continue;
 		err = push(&found, &nf, &cf, a, b);
 		if (!err)
