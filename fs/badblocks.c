@@ -199,8 +199,16 @@ int pmfs_badblocks_read(const char *path, const struct pmfs_device_info *info,
 		err = pmfs_device_badblocks(path, add_device_range, &d);
 		if (err == 0)
 			err = d.err;
-		if (err)
+		if (err == -ENXIO) {
+			/* the kernel hides the addresses (not root): go on
+			 * without the list, but say so (*why, return 0) */
+			snprintf(why, len,
+				 "the namespace's known bad blocks cannot be placed (region and "
+				 "device addresses hidden; not root?): not checked");
+			err = 0;
+		} else if (err) {
 			snprintf(why, len, "reading the namespace's badblocks: %s", strerror(-err));
+		}
 	}
 	if (!err && file != NULL && file[0] != '\0')
 		err = read_file(file, info->size, bb, why, len);
@@ -248,6 +256,8 @@ int pmfs_badblocks_mount(struct pmfs *fs)
 	fs->bad = bb;
 	pmfs_sigbus_install();
 	err = pmfs_badblocks_read(fs->dev_path, &fs->dev_info, bb, why, sizeof(why));
+	if (!err && why[0])
+		pmfs_logf(fs, PMFS_LOG_WARN, "%s: %s", fs->dev_path, why);
 	if (err) {
 		pmfs_logf(fs, PMFS_LOG_ERR, "%s: cannot read the known bad blocks: %s",
 			  fs->dev_path, why);

@@ -50,7 +50,8 @@ void pmfs_badblocks_foreach(struct pmfs_badblocks *bb, uint64_t start, uint64_t 
  * devdax namespace its region's badblocks through libndctl, translated from
  * region sectors to device offsets; for any device also the file named by
  * $PMEMFS_BADBLOCKS_FILE.  0, or a negative errno (with *why set) when a
- * source exists but cannot be read.
+ * source exists but cannot be read.  0 with *why set: a warning (the
+ * kernel hides the addresses needed to place the namespace's list).
  */
 int pmfs_badblocks_read(const char *path, const struct pmfs_device_info *info,
 			struct pmfs_badblocks *bb, char *why, size_t len);

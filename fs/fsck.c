@@ -1249,6 +1249,8 @@ static int fsck_run(struct fsck *f, const struct pmfs_fsck_opts *opts)
 		emit(f, "%s: cannot read the known bad blocks: %s\n", f->device, why);
 		return err;
 	}
+	if (why[0])
+		emit(f, "note: %s\n", why);
 	f->final = true; /* problems found now are reported now */
 	if (check_bad_metadata(f)) {
 		emit(f, "%s: not checked further: its metadata has bad blocks\n", f->device);
