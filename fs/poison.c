@@ -26,6 +26,9 @@
  * (without a call in between, the compiler would drop the first one). */
 static _Thread_local sigjmp_buf *volatile guard_env;
 static _Thread_local void *volatile guard_addr;
+/* The handler before ours (a sanitizer's or libFuzzer's reports the crash
+ * with a stack trace): an unguarded SIGBUS goes on to it. */
+static struct sigaction prev_action;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
@@ -33,15 +36,20 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 				  "stopping; the journal recovers at the next mount\n";
 	sigjmp_buf *env = guard_env;
 
-	(void)uc;
 	if (env != NULL) {
 		guard_env = NULL;
 		guard_addr = si->si_addr;
 		siglongjmp(*env, 1);
 	}
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	/* default action: the signal is raised again (blocked until return,
-	 * then fatal); a faulting load would also fault again */
+	if ((prev_action.sa_flags & SA_SIGINFO) && prev_action.sa_sigaction != NULL) {
+		prev_action.sa_sigaction(sig, si, uc);
+	} else if (!(prev_action.sa_flags & SA_SIGINFO) && prev_action.sa_handler != SIG_DFL &&
+		   prev_action.sa_handler != SIG_IGN) {
+		prev_action.sa_handler(sig);
+	}
+	/* default action: the signal is raised again (fatal once the handler
+	 * returns); a faulting load would also fault again */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -56,7 +64,7 @@ static void install_once(void)
 	 * the guard needs no signal-mask syscall per copy (sigsetjmp(env, 0)) */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGBUS, &sa, &prev_action);
 }
 
 void pmfs_sigbus_install(void)
