@@ -61,6 +61,7 @@ fuzz_secs=${NIGHTLY_FUZZ_SECONDS:-$fuzz_secs}
 
 source scripts/lib/build.sh
 [ $deps = 0 ] || bash scripts/deps.sh
+PHASE_START=$SECONDS
 
 logs=$(mktemp -d /tmp/pmemfs-nightly.XXXXXX)
 failed=()

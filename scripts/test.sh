@@ -14,6 +14,7 @@ source scripts/lib/build.sh
 bash scripts/deps.sh
 
 JOBS=$BUILD_JOBS
+PHASE_START=$SECONDS
 START=$PHASE_START
 
 phase "plain build"
