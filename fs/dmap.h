@@ -58,7 +58,8 @@ int pmfs_dmap_extents(struct pmfs *fs, uint64_t grant, uint64_t owner, uint32_t 
 int pmfs_dmap_release(struct pmfs *fs, uint64_t grant, uint64_t owner, pmfs_ino_t *ino);
 /* Drops every grant of owner; returns how many. */
 int pmfs_dmap_release_owner(struct pmfs *fs, uint64_t owner);
-/* Unmount: drops every grant of fs. */
+/* Daemon shutdown: drops every grant of fs, except those a client still
+ * maps (they stay on media for the next mount, see dmap_pin.c). */
 void pmfs_dmap_release_all(struct pmfs *fs);
 /* Does any grant pin this inode's blocks? */
 bool pmfs_dmap_pinned(struct pmfs *fs, pmfs_ino_t ino);
@@ -77,6 +78,8 @@ void pmfs_dmap_abandon_owner(struct pmfs *fs, uint64_t owner);
 /* ---- dmap_restore.c: mappings that outlived their daemon ---------------- */
 /* Mount, before orphan recovery: pins what live client locks name. */
 int pmfs_dmap_restore(struct pmfs *fs);
+/* Does a client still announce a mapping of ino (its lock)?  Errors: yes. */
+bool pmfs_dmap_ino_mapped(struct pmfs *fs, pmfs_ino_t ino);
 /* Orphan recovery: must this orphan stay (a live mapping may use it)? */
 bool pmfs_dmap_orphan_kept(struct pmfs *fs, pmfs_ino_t ino);
 /* After orphan recovery: starts the poller if anything is kept. */

@@ -448,8 +448,22 @@ int pmfs_dmap_release_owner(struct pmfs *fs, uint64_t owner)
 	return n;
 }
 
+/*
+ * Daemon shutdown (SIGTERM stops the daemon without FUSE releases): a
+ * grant whose client still maps the file (its lock, dmap_restore.c) must
+ * not free anything, so it becomes a restored grant, which unmount leaves
+ * on media for the next mount (pmfs_dmap_restore_stop).  A client that
+ * had not locked yet is not mapping: its re-check fails (pmemfs_direct.c),
+ * as the check here comes after the session's last reply.
+ */
 void pmfs_dmap_release_all(struct pmfs *fs)
 {
+	pthread_mutex_lock(&Lock);
+	for (struct grant *g = Grants; g; g = g->next)
+		if (g->fs == fs && g->owner != PMFS_DMAP_OWNER_RESTORED &&
+		    pmfs_dmap_ino_mapped(fs, g->rec->ino))
+			g->owner = PMFS_DMAP_OWNER_RESTORED;
+	pthread_mutex_unlock(&Lock);
 	while (release_one(fs, 0, 0, true, NULL) == 0)
 		;
 }

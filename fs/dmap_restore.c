@@ -135,6 +135,11 @@ static bool ino_locked(struct pmfs *fs, pmfs_ino_t ino)
 	return find_lock(fs->dev_fd, ino, ino + 1, &a, &b) != 0;
 }
 
+bool pmfs_dmap_ino_mapped(struct pmfs *fs, pmfs_ino_t ino)
+{
+	return ino_locked(fs, ino);
+}
+
 /*
  * Is any inode that was locked at mount still locked?  Only clients of
  * earlier daemons can map blocks of their holders, and their set only
@@ -494,8 +499,11 @@ void pmfs_dmap_restore_stop(struct pmfs *fs)
 {
 	struct restore_state *s = state_of(fs), **pp;
 
-	if (!s)
+	if (!s) {
+		/* grants a client still mapped at daemon shutdown */
+		pmfs_dmap_abandon_owner(fs, PMFS_DMAP_OWNER_RESTORED);
 		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
 	pthread_cond_signal(&s->wake);
