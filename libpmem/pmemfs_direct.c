@@ -63,6 +63,7 @@ struct dmapping {
 
 static pthread_mutex_t Lock = PTHREAD_MUTEX_INITIALIZER;
 static void cut_live(struct dmapping *m, uintptr_t s, uintptr_t e);
+static int release_dead(struct dmapping *g, int (*unmap)(void *, size_t));
 static struct dmapping *Maps;
 static size_t Nmaps, Cap;
 /* Nmaps, readable without the lock: the preload's munmap and MAP_FIXED
@@ -479,7 +480,7 @@ int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t
 {
 	uintptr_t s = (uintptr_t)addr, e = s + len;
 	struct dmapping gone;
-	bool found = false, last = false;
+	bool found = false, last = false, straddles = false;
 
 	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
 		return 0;
@@ -487,8 +488,16 @@ int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t
 	for (size_t i = 0; i < Nmaps && !found; i++) {
 		struct dmapping *m = &Maps[i];
 
-		if (!m->window || s < m->start || e > m->start + m->span)
+		if (!m->window || e <= m->start || s >= m->start + m->span)
 			continue;
+		if (s < m->start || e > m->start + m->span) {
+			/* the kernel would cut the window where the caller
+			 * asked, and its end would then unmap whatever took
+			 * that place since: refuse, as devdax refuses a cut
+			 * off its alignment */
+			straddles = true;
+			break;
+		}
 		found = true;
 		cut_live(m, s, e);
 		if (m->nlive == 0) {
@@ -499,21 +508,17 @@ int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t
 	}
 	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
 	pthread_mutex_unlock(&Lock);
+	if (straddles) {
+		errno = EINVAL;
+		pmem_err("munmap %p + %zu: part of a direct map's aligned window only", addr, len);
+		return -1;
+	}
 	if (!found)
 		return 0;
 	pmem_range_unregister(addr, len);
 	if (!last)
 		return 1;
-	free(gone.live);
-	if (unmap((void *)gone.start, gone.span) < 0) {
-		/* the device pages stay mapped: keep the grant too (leak the fds) */
-		pmem_err("munmap of the direct map %p + %zu: %s", (void *)gone.start, gone.span,
-			 strerror(errno));
-		return -1;
-	}
-	close(gone.dev_fd);
-	close(gone.file_fd); /* the last close of the open file releases the grant */
-	return 1;
+	return release_dead(&gone, unmap) < 0 ? -1 : 1;
 }
 
 PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
@@ -587,33 +592,61 @@ static void cut_live(struct dmapping *m, uintptr_t s, uintptr_t e)
 }
 
 /*
+ * A direct map with nothing left: closes its fds (closing the dup of the
+ * pmemfs fd, the last reference to that open file, releases the grant and
+ * its pins in the daemon), after unmapping what remains of a window with
+ * unmap() when given.  If that fails the device pages stay mapped, so the
+ * grant stays too (the fds leak): never a mapping without its pins.
+ */
+static int release_dead(struct dmapping *g, int (*unmap)(void *, size_t))
+{
+	free(g->live);
+	if (unmap && unmap((void *)g->start, g->span) < 0) {
+		pmem_err("munmap of the direct map %p + %zu: %s", (void *)g->start, g->span,
+			 strerror(errno));
+		return -1;
+	}
+	close(g->dev_fd);
+	close(g->file_fd);
+	return 0;
+}
+
+/* Cuts [s, e) out of every direct map; takes out of the table the first
+ * one left with nothing and copies it to *gone.  false when none died. */
+static bool cut_all(uintptr_t s, uintptr_t e, struct dmapping *gone)
+{
+	bool died = false;
+
+	pthread_mutex_lock(&Lock);
+	for (size_t i = 0; i < Nmaps && !died; i++) {
+		cut_live(&Maps[i], s, e);
+		if (Maps[i].nlive == 0) {
+			*gone = Maps[i];
+			Maps[i] = Maps[--Nmaps];
+			died = true;
+		}
+	}
+	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
+	pthread_mutex_unlock(&Lock);
+	return died;
+}
+
+/*
  * [addr, addr+len) was unmapped or mapped over: cut it out of every direct
- * map it touched; one with nothing left closes its fds (closing the dup of
- * the pmemfs fd, the last reference to that open file, releases the
- * grant and its pins in the daemon).
+ * map it touched and release those with nothing left.  A window whose
+ * caller's pieces are all gone this way (the kernel cut its vma at aligned
+ * points) also loses the rest of its vma, unmapped here outside the lock
+ * (munmap may come back through the preload, which takes it).
  */
 void pmem_pmemfs_unmapped(void *addr, size_t len)
 {
 	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
+	struct dmapping gone;
 
 	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
 		return;
-	pthread_mutex_lock(&Lock);
-	for (size_t i = 0; i < Nmaps;) {
-		struct dmapping *m = &Maps[i];
-
-		cut_live(m, s, e);
-		if (m->nlive > 0) {
-			i++;
-			continue;
-		}
-		close(m->dev_fd);
-		close(m->file_fd);
-		free(m->live);
-		Maps[i] = Maps[--Nmaps];
-	}
-	atomic_store_explicit(&Nlive, Nmaps, memory_order_release);
-	pthread_mutex_unlock(&Lock);
+	while (cut_all(s, e, &gone))
+		release_dead(&gone, gone.window ? munmap : NULL);
 }
 
 PMEM_PRIVATE_API void pmem_pmemfs_replaced(void *addr, size_t len)

@@ -38,7 +38,8 @@ void *pmem_pmemfs_map(int fd, size_t len);
  * wider than its caller's range (a devdax window), forget that part and
  * unmap the window with unmap() once nothing of it is left.  1 when it
  * was such a range (done), 0 when not (unmap it the ordinary way), -1 and
- * errno when unmapping the window failed. */
+ * errno when unmapping the window failed or the range straddles a window's
+ * edge (EINVAL, as devdax answers a cut off its alignment). */
 int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t));
 /* [addr, addr+len) was unmapped (or mapped over): closes the fds of
  * direct maps with nothing left mapped. */

@@ -116,7 +116,8 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t o
 
 EXPORT int munmap(void *addr, size_t len)
 {
-	if (pmem_pmemfs_overlaps(addr, len))
+	/* a devdax window's spare ends are ours too: no cut in them */
+	if (pmem_pmemfs_overlaps(addr, len) || pmem_pmemfs_in_window(addr, len))
 		return pmem_unmap_with(addr, len, raw_munmap);
 	return raw_munmap(addr, len);
 }
