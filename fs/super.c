@@ -201,7 +201,9 @@ int pmfs_unmount(struct pmfs *fs)
 	err = pmfs_icache_evict_all(fs);
 
 	/* The clean flag means: nothing for recovery to do.  It is set only
-	 * when every orphan was freed and every tx committed before it. */
+	 * when every orphan was freed (but those a live direct map may still
+	 * use, which the next mount keeps again: docs/DIRECT-MAP.md) and
+	 * every tx committed before it. */
 	if (!fs->read_only) {
 		if (err == 0)
 			err = set_clean(fs, true);
