@@ -12,7 +12,7 @@
 #include "fuse_args.h"
 #include "fuse_logging.h"
 
-enum { KEY_READ_ONLY, KEY_POSITIONAL };
+enum { KEY_READ_ONLY, KEY_ALLOW_OTHER, KEY_POSITIONAL };
 
 #define PMFS_OPT(templ, field, value)                                                              \
 	{                                                                                          \
@@ -25,6 +25,8 @@ static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
     FUSE_OPT_KEY("ro", KEY_READ_ONLY),
+    FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("allow_root", KEY_ALLOW_OTHER),
     FUSE_OPT_END,
 };
 
@@ -56,6 +58,9 @@ static int take_arg(void *data, const char *arg, int key, struct fuse_args *outa
 	case KEY_READ_ONLY:
 		args->read_only = 1;
 		return 1; /* the kernel mount is read-only too */
+	case KEY_ALLOW_OTHER:
+		args->allow_other = 1;
+		return 1; /* for libfuse's mount */
 	case FUSE_OPT_KEY_NONOPT:
 		if (args->device)
 			return 1; /* the mountpoint, for fuse_parse_cmdline */

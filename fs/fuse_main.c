@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuse_args.h"
 #include "fuse_daemon.h"
@@ -194,6 +195,8 @@ int main(int argc, char **argv)
 	pf.attr_timeout = args.attr_timeout;
 	pf.entry_timeout = args.entry_timeout;
 	pf.kernel_permissions = args.default_permissions;
+	pf.single_user = !args.allow_other;
+	pf.mounter = getuid();
 
 	ret = serve(&args, &pf);
 	pmfs_fuse_dmap_shutdown(&pf);

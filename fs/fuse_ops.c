@@ -55,18 +55,26 @@ static void fill_entry(const struct pmfs_fuse *pf, const struct stat *st,
  * daemon checks them, and the kernel checks none.  The kernel then walks
  * a cached name without asking us, so search permission on a directory
  * holds only for names it has to look up: names (and negative entries) in
- * a directory that not everyone may search are not cached (timeout 0).
+ * a directory that some caller may not search are not cached (timeout 0).
+ * Without allow_other every caller has the mounter's uid and gid (the
+ * kernel refuses anyone else), so for a directory the mounter owns, or
+ * when the mounter is root, every caller gets the same answer.
  */
 static bool daemon_checks(fuse_req_t req)
 {
 	return !req_fuse(req)->kernel_permissions;
 }
 
+static bool names_cacheable(const struct pmfs_fuse *pf, const struct stat *dir)
+{
+	if (pf->kernel_permissions || pmfs_perm_searchable_by_all(dir))
+		return true;
+	return pf->single_user && (pf->mounter == 0 || pf->mounter == dir->st_uid);
+}
+
 static double entry_timeout_in(fuse_req_t req, const struct stat *dir)
 {
-	if (daemon_checks(req) && !pmfs_perm_searchable_by_all(dir))
-		return 0;
-	return req_fuse(req)->entry_timeout;
+	return names_cacheable(req_fuse(req), dir) ? req_fuse(req)->entry_timeout : 0;
 }
 
 typedef int (*dir_check_fn)(struct pmfs_caller *c, const struct stat *dir);
@@ -280,9 +288,9 @@ static int collect_name(void *ctx, const char *name, const struct stat *st, uint
 }
 
 /*
- * A directory everyone could search no longer is: names the kernel cached
- * in it (entry_timeout_in) would let anyone walk through it until they
- * expire.  Called after the reply: the kernel holds the directory's lock
+ * A directory every caller could search no longer is: names the kernel
+ * cached in it (entry_timeout_in) would let anyone walk through it until
+ * they expire.  Called after the reply: the kernel holds the directory's lock
  * until then, and invalidating a name takes it.  Best effort (the names
  * still expire after entry_timeout).
  */
@@ -305,7 +313,7 @@ static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	struct pmfs_fuse *pf = req_fuse(req);
 	struct pmfs_caller c;
-	struct stat st, old;
+	struct stat st, old = {.st_mode = 0};
 	unsigned bits;
 	bool closes_dir;
 	int ret;
@@ -331,8 +339,7 @@ static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		reply_status(req, ret);
 		return;
 	}
-	closes_dir = daemon_checks(req) && S_ISDIR(st.st_mode) &&
-		     pmfs_perm_searchable_by_all(&old) && !pmfs_perm_searchable_by_all(&st);
+	closes_dir = S_ISDIR(st.st_mode) && names_cacheable(pf, &old) && !names_cacheable(pf, &st);
 	fuse_reply_attr(req, &st, pf->attr_timeout);
 	if (closes_dir)
 		forget_cached_names(pf, ino);

@@ -23,6 +23,8 @@ struct pmfs_fuse {
 	bool read_only;
 	bool writeback_cache; /* -o writeback_cache: kernel write-back */
 	bool kernel_permissions; /* -o default_permissions: no perm.c checks */
+	bool single_user;	  /* no allow_other: every caller has the mounter's uid */
+	uid_t mounter;		  /* the daemon's uid */
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	double entry_timeout; /* ... names, and negative lookups */
 	unsigned max_write;   /* negotiated in init, for the log */

@@ -191,25 +191,32 @@ int pmfs_perm_rename(struct pmfs_caller *c, struct pmfs *fs, fuse_ino_t parent, 
 		     fuse_ino_t newparent, const char *newname, unsigned flags)
 {
 	struct stat dir, newdir, src, dst;
-	bool have_dst;
+	bool have_src, have_dst;
 	int ret;
 
+	if (capable(c)) /* CAP_DAC_OVERRIDE and CAP_FOWNER: all of it */
+		return 0;
 	if ((ret = pmfs_getattr(fs, parent, &dir)) < 0 ||
 	    (ret = pmfs_getattr(fs, newparent, &newdir)) < 0)
 		return ret;
-	if ((ret = pmfs_perm_create(c, &dir)) < 0 || (ret = pmfs_perm_create(c, &newdir)) < 0)
+	ret = peek(fs, parent, name, &src);
+	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	if (capable(c))
-		return 0; /* CAP_DAC_OVERRIDE and CAP_FOWNER cover the rest */
-	if ((ret = peek(fs, parent, name, &src)) < 0)
-		return ret == -ENOENT ? 0 : ret;
+	have_src = ret == 0;
 	ret = peek(fs, newparent, newname, &dst);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
 	have_dst = ret == 0;
-	if (sticky_forbids(c, &dir, &src) || (have_dst && sticky_forbids(c, &newdir, &dst)))
+	/* the kernel's order: may_delete(old), then may_create/may_delete(new) */
+	if ((ret = pmfs_perm_create(c, &dir)) < 0)
+		return ret;
+	if (have_src && sticky_forbids(c, &dir, &src))
 		return -EPERM;
-	if (parent != newparent) {
+	if ((ret = pmfs_perm_create(c, &newdir)) < 0)
+		return ret;
+	if (have_dst && sticky_forbids(c, &newdir, &dst))
+		return -EPERM;
+	if (have_src && parent != newparent) {
 		if (S_ISDIR(src.st_mode) && (ret = pmfs_perm_inode(c, &src, PMFS_MAY_WRITE)) < 0)
 			return ret;
 		if ((flags & RENAME_EXCHANGE) && have_dst && S_ISDIR(dst.st_mode) &&

@@ -156,6 +156,7 @@ permission_cases() {
 	expect EPERM $N - unlink "$M/sticky/roots"
 	expect EPERM $N - rmdir "$M/sticky/rootdir"
 	expect EPERM $N - rename "$M/sticky/roots" "$M/sticky/moved"
+	expect EPERM $N - rename "$M/sticky/roots" "$M/ro/moved" # the source is checked first
 	expect OK $N - create "$M/sticky/nobodys"
 	run_as $U - create "$M/sticky/u-file" >/dev/null
 	expect EPERM $U - rename "$M/sticky/u-file" "$M/sticky/nobodys" # replaces nobody's
