@@ -80,6 +80,12 @@ run() {
 	fi
 }
 
+# fig PATTERN LOG: the last line of LOG matching PATTERN, or nothing (a
+# check that failed early leaves no figure; that must not stop the run).
+fig() {
+	grep -h "$1" "$2" | tail -1 || true
+}
+
 # meson test of one test, without a timeout (the budgets are the limit),
 # printing the test's own output into the log.
 mtest() {
@@ -94,27 +100,26 @@ build_san "$prefix-san"
 phase "crash states: K=$crash_k, budget $crash_budget per window"
 CRASH_K=$crash_k CRASH_BUDGET=$crash_budget run crash_states crash.log \
 	mtest "$prefix-trace" --suite crash crash_states
-summary+=("$(grep -h '^crash states checked:' "$logs/crash.log" | tail -1)")
+summary+=("$(fig '^crash states checked:' "$logs/crash.log")")
 summary+=("$(sed -n '/^per operation type:/,/^crash states checked/p' "$logs/crash.log" |
-	grep -v '^crash states checked' | sed 's/^/    /')")
+	{ grep -v '^crash states checked' || true; } | sed 's/^/    /')")
 
 phase "SIGKILL loop: $kill_iter iterations"
 KILL_ITERATIONS=$kill_iter run kill_loop kill.log mtest "$prefix" --suite crash kill_loop
-summary+=("$(grep -h '^kill iterations survived:' "$logs/kill.log" | tail -1)")
+summary+=("$(fig '^kill iterations survived:' "$logs/kill.log")")
 
 phase "fault injection: ENOSPC/ENOMEM and EIO"
 run core_fault fault.log mtest "$prefix" --suite unit core_fault
 run core_eio eio.log mtest "$prefix" --suite unit core_eio
-summary+=("ENOSPC/ENOMEM $(grep -h '^fault points injected:' "$logs/fault.log" | tail -1)")
-summary+=("$(grep -h '^EIO points injected:' "$logs/eio.log" | tail -1)")
+summary+=("ENOSPC/ENOMEM $(fig '^fault points injected:' "$logs/fault.log")")
+summary+=("$(fig '^EIO points injected:' "$logs/eio.log")")
 
 phase "fuzzing: $fuzz_secs s per harness"
 san_env
 for h in mount fsck; do
 	FUZZ_SECONDS=$fuzz_secs run "fuzz_$h" "fuzz_$h.log" \
 		mtest "$prefix-san" --suite crash "fuzz_${h}_30s"
-	execs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$logs/fuzz_$h.log" |
-		awk '{ print $2 }' | tail -1)
+	execs=$(fig 'stat::number_of_executed_units:' "$logs/fuzz_$h.log" | awk '{ print $2 }')
 	crashes=$(grep -c 'reproducer saved as' "$logs/fuzz_$h.log" || true)
 	summary+=("fuzz_$h: ${execs:-?} executions in $fuzz_secs s, $crashes crashes")
 done

@@ -9,12 +9,16 @@
 # after a clean unmount and a final fsck.
 #
 #   KILL_ITERATIONS  iterations (default 100)
+#   KILL_IMAGE_MB    image size (default: 1 MiB per iteration, at least
+#                    128): the workloads' files accumulate, about 0.4 MiB
+#                    per iteration (128 MiB filled up after 339)
 #   KILL_SEED        seed (default: random, printed); reruns the same
 #                    workloads and delays.  The instant the kill lands within
 #                    a delay still depends on scheduling.
 set -euo pipefail
 : "${PMEMFS_FUSE:?}" "${MKFS_PMEMFS:?}" "${FSCK_PMEMFS:?}" "${KILLWL:?}"
 ITER=${KILL_ITERATIONS:-100}
+IMAGE_MB=${KILL_IMAGE_MB:-$((ITER > 128 ? ITER : 128))}
 SEED=${KILL_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
 echo "kill_loop: seed $SEED, $ITER iterations (rerun: KILL_SEED=$SEED KILL_ITERATIONS=$ITER)"
@@ -73,7 +77,7 @@ fsck_clean() {
 	[ $st -eq 0 ] || fail "fsck.pmemfs -n -f: expected exit 0, got $st: $(cat "$WORK/fsck.log")"
 }
 
-truncate -s 128M "$IMG"
+truncate -s "${IMAGE_MB}M" "$IMG"
 "$MKFS_PMEMFS" "$IMG" >"$WORK/mkfs.log" 2>&1 || fail "mkfs.pmemfs: $(cat "$WORK/mkfs.log")"
 mount_fs
 declare -a SETTLED
