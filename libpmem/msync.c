@@ -19,23 +19,56 @@
 #include "pmem_internal.h"
 #include "pmemfs_direct.h"
 
+static int msync_reported(void *addr, size_t len, int flags)
+{
+	if (msync(addr, len, flags) < 0) {
+		pmem_err("msync %p + %zu: %s", addr, len, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* msync() wants a page-aligned address but any length: round addr down and
- * grow len so the synced span still holds [addr, addr + len). */
-PMEM_EXPORT int pmem_msync(const void *addr, size_t len)
+ * grow len so the span still holds [addr, addr + len).  -1 when it wraps. */
+static int page_span(const void *addr, size_t len, void **start, size_t *span)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)addr & ~(page - 1);
-	size_t span = len + ((uintptr_t)addr - start);
-	if (span < len) {
+	uintptr_t at = (uintptr_t)addr & ~(page - 1);
+
+	*start = (void *)at;
+	*span = len + ((uintptr_t)addr - at);
+	if (*span < len || *span > UINTPTR_MAX - at - page) {
 		errno = EINVAL;
 		pmem_err("pmem_msync %p + %zu: range wraps around", addr, len);
 		return -1;
 	}
-	if (msync((void *)start, span, MS_SYNC) < 0) {
-		pmem_err("msync %p + %zu: %s", (void *)start, span, strerror(errno));
-		return -1;
-	}
 	return 0;
+}
+
+/* The kernel's msync of [addr, addr + len), whatever is mapped there. */
+static int msync_span(const void *addr, size_t len)
+{
+	void *start;
+	size_t span;
+
+	if (page_span(addr, len, &start, &span) < 0)
+		return -1;
+	return msync_reported(start, span, MS_SYNC);
+}
+
+/* Parts mapped from device DAX (devdax itself, or a pmemfs direct map on
+ * it) have no fsync in the kernel, which answers MS_SYNC with EINVAL; they
+ * are persisted the way pmem is (pmem_pmemfs_msync below), so pmem_msync
+ * keeps its promise on every mapping pmem_map_file returns.  PMDK 1.12
+ * returns the kernel's EINVAL on devdax. */
+PMEM_EXPORT int pmem_msync(const void *addr, size_t len)
+{
+	void *start;
+	size_t span;
+
+	if (page_span(addr, len, &start, &span) < 0)
+		return -1;
+	return pmem_pmemfs_msync(start, span, MS_SYNC, msync_reported);
 }
 
 PMEM_EXPORT void pmem_deep_flush(const void *addr, size_t len)
@@ -71,7 +104,7 @@ PMEM_EXPORT int pmem_deep_drain(const void *addr, size_t len)
 		} else {
 			stop = found ? range.start : end; /* the gap before the next range */
 		}
-		if (pmem_msync((const void *)at, stop - at) < 0)
+		if (msync_span((const void *)at, stop - at) < 0)
 			return -1;
 		at = stop;
 	}
@@ -90,8 +123,8 @@ PMEM_EXPORT int pmem_deep_persist(const void *addr, size_t len)
  * devdax device the kernel answers MS_SYNC on it with EINVAL (device DAX
  * has no fsync), which the program never saw on the FUSE file.  The
  * parts of the range registered as devdax are therefore persisted the way
- * pmem is, by flushing and draining their cache lines (pmem_persist):
- * what MS_SYNC promises.  Every other part goes to raw(), and so does a
+ * pmem is, by writing their cache lines back and flushing the region's
+ * memory controller (pmem_deep_persist): what MS_SYNC promises.  Every other part goes to raw(), and so does a
  * call that is not MS_SYNC or that the kernel would refuse anyway (the
  * kernel's own answer).  Like msync, len is rounded up to pages.
  */
@@ -116,7 +149,10 @@ PMEM_PRIVATE_API int pmem_pmemfs_msync(void *addr, size_t len, int flags,
 
 			stop = r_end < end ? r_end : end;
 			if (r.kind == PMEM_RANGE_DEVDAX) {
-				pmem_persist((const void *)at, stop - at);
+				/* what fsync of a DAX file does: write the lines
+				 * back, then flush the memory controller's queues */
+				if (pmem_deep_persist((const void *)at, stop - at) < 0)
+					return -1;
 				at = stop;
 				continue;
 			}

@@ -143,6 +143,9 @@ static int cmd_map(const char *dev, size_t align, size_t size, uint64_t seed)
 	      "expected 1, got 0");
 	check(pmem_deep_persist(addr, 4096) == 0, "pmem_deep_persist on the devdax mapping",
 	      "expected 0, got -1 (%s)", strerror(errno));
+	check(pmem_msync(addr + 100, 5000) == 0, "pmem_msync on the devdax mapping",
+	      "expected 0 (persisted as pmem: device DAX has no fsync), got -1 (%s)",
+	      pmem_errormsg());
 
 	write_pattern(addr, len, align, seed);
 	bad = read_pattern(addr, len, align, seed);
