@@ -157,10 +157,12 @@ MEMOPS_INLINE void copy_short(char *d, const char *s, size_t len)
  * The copy loops load each line completely before storing it (so a line
  * may overlap its own source in either direction), four lines per step.
  * Loading more ahead, as PMDK does (32 lines for AVX-512), measured no
- * faster at 64 KiB and slower from 2 MiB up on AMD EPYC (Zen 5): 4 lines
- * ahead cost ~8 % at 2 MiB and 32 MiB, 32 lines ~25 % at 32 MiB, where
- * the source comes from DRAM and a burst of load misses holds back the
- * stores behind it.  The fills have no loads and store 8 lines per step.
+ * faster at 64 KiB and slower from 2 MiB up on AMD EPYC (Zen 5; bench/
+ * pmem_ab): 4 lines ahead cost 2-12 % at 2 MiB and 3-16 % at 32 MiB, 32
+ * lines ~35 % at 32 MiB, where the source comes from DRAM and a burst of
+ * load misses holds back the stores behind it.  (With the warm-up below,
+ * 4 lines ahead measured the same as 1.)  The fills have no loads and
+ * store 8 lines per step.
  */
 #define SET_GROUP (8 * LINE)
 
@@ -172,9 +174,10 @@ MEMOPS_INLINE void copy_short(char *d, const char *s, size_t len)
  * prefetch a line WARM_AHEAD bytes further on, inside the range being
  * written: the walk then overlaps the streaming of the pages before it.
  * A prefetch never faults; the line it brings in is invalidated by the
- * streaming store that follows.  Measured on the AMD EPYC guest
- * (bench/README.md): 2 MiB and 32 MiB copies ~5-12 % faster, fills a few
- * percent; 1 page ahead and 2 measured alike.
+ * streaming store that follows.  Measured on the AMD EPYC guest with
+ * bench/pmem_ab: 2 MiB copies and fills 4-30 % faster than without it,
+ * depending on the other load on the machine, 64 KiB unchanged within
+ * 2 %; 1 page ahead and 2, NTA, T0 and T2 hints measured alike.
  */
 #define PAGE 4096
 #define WARM_AHEAD (2 * PAGE)
