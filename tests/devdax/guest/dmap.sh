@@ -163,6 +163,29 @@ check "preload: a MAP_SYNC mmap() is direct" "sync=ok src=$DEV fds=0" "$(echo $o
 rm $MNT/p
 timing "preload"
 
+# Debian's libpmemobj on our libpmem with its pool in the mount, under the
+# preload: its own mmap() of the pool comes straight from /dev/dax0.0 and
+# is pmem (it persists with flushes); the pool reopens, directly and
+# through FUSE, with every transaction's object intact.
+pmemobj() {
+	libdir=${PMEMFS_PRELOAD%/*}
+	out=$(LD_LIBRARY_PATH=$libdir LD_PRELOAD=$PMEMFS_PRELOAD "$DMAP_PMEMOBJ" create $MNT/pool 300 2>&1)
+	check "libpmemobj under the preload: the pool is mapped from the device, is_pmem 1" \
+		"map=$DEV is_pmem=1" "$(echo $out)"
+	out=$(LD_LIBRARY_PATH=$libdir LD_PRELOAD=$PMEMFS_PRELOAD "$DMAP_PMEMOBJ" check $MNT/pool 2>&1)
+	check "libpmemobj pool reopened directly" "map=$DEV is_pmem=1 done=300 items=64" "$(echo $out)"
+	out=$(LD_LIBRARY_PATH=$libdir "$DMAP_PMEMOBJ" check $MNT/pool 2>&1)
+	check "libpmemobj pool read through FUSE" "map=$MNT/pool is_pmem=0 done=300 items=64" \
+		"$(echo $out)"
+	rm $MNT/pool
+	timing "libpmemobj"
+}
+if [ -n "${DMAP_PMEMOBJ:-}" ]; then
+	pmemobj
+else
+	note "libpmemobj: not run (dmap_pmemobj was not built: libpmemobj-dev missing)"
+fi
+
 # 2. Remount: the pattern is on the device, through FUSE and a new map.
 umount_pm
 mount_pm

@@ -88,11 +88,20 @@ install_modules() {
 PROJECT_PROGRAMS=(PMEMFS_FUSE MKFS_PMEMFS FSCK_PMEMFS FSRAND DEVDAX_MAP PLWORK DMAP_TOOL
 	DMAP_PRELOAD PMEMFS_PRELOAD)
 
+# Built only when their dependencies were found: installed when meson set
+# them (the guest scripts say when one is missing).
+OPTIONAL_PROGRAMS=(DMAP_PMEMOBJ)
+
 install_project() {
 	local root=$1 var
 	: >"$root/pm/paths.env"
 	for var in "${PROJECT_PROGRAMS[@]}"; do
 		[ -n "${!var:-}" ] || fail "environment variable $var is not set (run through meson test)"
+		install_program "$root" "${!var}"
+		echo "$var=$(guest_path "${!var}")" >>"$root/pm/paths.env"
+	done
+	for var in "${OPTIONAL_PROGRAMS[@]}"; do
+		[ -n "${!var:-}" ] || continue
 		install_program "$root" "${!var}"
 		echo "$var=$(guest_path "${!var}")" >>"$root/pm/paths.env"
 	done
@@ -143,6 +152,9 @@ base_key() {
 		echo "$KVER"
 		for var in "${PROJECT_PROGRAMS[@]}"; do
 			stat -L -c '%n %s %Y' "${!var}"
+		done
+		for var in "${OPTIONAL_PROGRAMS[@]}"; do
+			[ -z "${!var:-}" ] || stat -L -c '%n %s %Y' "${!var}"
 		done
 		ldd "$PMEMFS_FUSE" | awk '$1 == "libpmem.so.1" { print $3 }' | xargs stat -L -c '%n %s %Y'
 		stat -L -c '%n %s %Y' /bin/busybox "$(command -v ndctl)" "$(command -v daxctl)" \
