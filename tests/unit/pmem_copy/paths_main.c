@@ -20,6 +20,8 @@ int main(void)
 	    cmocka_unit_test(test_memcpy_every_short_length_and_alignment),
 	    cmocka_unit_test(test_memmove_overlapping_both_directions),
 	    cmocka_unit_test(test_memmove_same_address_and_zero_length_are_noops),
+	    cmocka_unit_test(test_long_copies_and_fills),
+	    cmocka_unit_test(test_long_overlapping_moves),
 	    cmocka_unit_test(test_memset_every_head_and_tail_misalignment),
 	    cmocka_unit_test(test_memset_every_short_length_and_alignment),
 	    cmocka_unit_test(test_memset_zero_length_is_noop),

@@ -13,6 +13,8 @@ void test_memcpy_every_head_and_tail_misalignment(void **state);
 void test_memcpy_every_short_length_and_alignment(void **state);
 void test_memmove_overlapping_both_directions(void **state);
 void test_memmove_same_address_and_zero_length_are_noops(void **state);
+void test_long_copies_and_fills(void **state);
+void test_long_overlapping_moves(void **state);
 
 void test_memset_every_head_and_tail_misalignment(void **state);
 void test_memset_every_short_length_and_alignment(void **state);
