@@ -3,10 +3,25 @@
  * loops with no library around them, AVX-512 where the CPU and OS allow it,
  * else AVX2.  Each variant is compiled for its ISA with a target attribute
  * and chosen at run time, so the binary runs on any x86-64.
+ *
+ * The loops warm the destination's page walk two pages ahead (one prefetch
+ * per 4 KiB page), as libpmem's block loops do: on a VM with 4 KiB pages a
+ * streaming store waits for its TLB miss, and a loop without the warm-up
+ * is beaten by one with it, so it would not be the limit.
  */
 #include "pmembench.h"
 
 #include <immintrin.h>
+#include <stdint.h>
+
+#define RAW_PAGE 4096
+#define RAW_WARM_AHEAD (2 * RAW_PAGE)
+
+static inline void warm(const char *d, size_t i, size_t len, size_t step)
+{
+	if (((uintptr_t)(d + i) & (RAW_PAGE - 1)) < step && len - i > RAW_WARM_AHEAD)
+		_mm_prefetch(d + i + RAW_WARM_AHEAD, _MM_HINT_NTA);
+}
 
 __attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void *src, size_t len)
 {
@@ -14,6 +29,7 @@ __attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void
 	const char *s = src;
 
 	for (size_t i = 0; i < len; i += 256) {
+		warm(d, i, len, 256);
 		__m512i a = _mm512_loadu_si512((const void *)(s + i));
 		__m512i b = _mm512_loadu_si512((const void *)(s + i + 64));
 		__m512i c = _mm512_loadu_si512((const void *)(s + i + 128));
@@ -33,6 +49,7 @@ __attribute__((target("avx512f"))) static void fill_avx512(void *dst, int c, siz
 	char *d = dst;
 
 	for (size_t i = 0; i < len; i += 256) {
+		warm(d, i, len, 256);
 		_mm512_stream_si512((void *)(d + i), v);
 		_mm512_stream_si512((void *)(d + i + 64), v);
 		_mm512_stream_si512((void *)(d + i + 128), v);
@@ -47,6 +64,7 @@ __attribute__((target("avx2"))) static void copy_avx2(void *dst, const void *src
 	const char *s = src;
 
 	for (size_t i = 0; i < len; i += 128) {
+		warm(d, i, len, 128);
 		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
 		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
 		__m256i c = _mm256_loadu_si256((const __m256i *)(s + i + 64));
@@ -66,6 +84,7 @@ __attribute__((target("avx2"))) static void fill_avx2(void *dst, int c, size_t l
 	char *d = dst;
 
 	for (size_t i = 0; i < len; i += 128) {
+		warm(d, i, len, 128);
 		_mm256_stream_si256((__m256i *)(d + i), v);
 		_mm256_stream_si256((__m256i *)(d + i + 32), v);
 		_mm256_stream_si256((__m256i *)(d + i + 64), v);
