@@ -96,9 +96,19 @@ PMEM_EXPORT int pmem_deep_drain(const void *addr, size_t len)
 		if (found && range.start <= at) {
 			stop = range.end < end ? range.end : end;
 			if (range.kind == PMEM_RANGE_DEVDAX) {
+				/* The device mapping holds the range's last page
+				 * whole (a direct map of an odd-sized file is
+				 * registered with the file's length): the part of
+				 * that page past range.end is no gap to msync, which
+				 * would start at the page and reach the device (the
+				 * kernel's EINVAL; under the preload, whose msync
+				 * comes back here, endless recursion). */
+				uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+				uintptr_t whole = (range.end + page - 1) & ~(page - 1);
+
 				if (deep_drain_devdax(&range) < 0)
 					return -1;
-				at = stop;
+				at = whole < end ? whole : end;
 				continue;
 			}
 		} else {

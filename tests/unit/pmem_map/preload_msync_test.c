@@ -3,8 +3,10 @@
  * libpmemfs-preload.so (libpmem/msync.c): the parts of the range
  * registered as devdax are flushed, never passed to the kernel (which
  * answers MS_SYNC there with EINVAL); every other part, and every call it
- * does not handle, goes to the raw msync, here a recorder.  Ranges are
- * registered on anonymous memory, as in ranges_test.c.
+ * does not handle, goes to the raw msync, here a recorder; and
+ * pmem_deep_drain, which it uses there, leaves a devdax range's last page
+ * to the flushes.  Ranges are registered on anonymous memory, as in
+ * ranges_test.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -31,6 +33,19 @@ static struct call {
 static int Ncalls;
 static char *Base;
 static int Fail_errno; /* the recorder fails with this, when set */
+
+/* libc's msync, replaced in this program: the calls libpmem makes itself
+ * (pmem_deep_drain's gaps), in pages from Base. */
+static struct call Kernel[MAX_CALLS];
+static int Nkernel;
+
+int msync(void *addr, size_t len, int flags)
+{
+	assert_true(Nkernel < MAX_CALLS);
+	Kernel[Nkernel++] = (struct call){((char *)addr - Base) / (long)PAGE,
+					  (long)((len + PAGE - 1) / PAGE), flags};
+	return 0;
+}
 
 static int record(void *addr, size_t len, int flags)
 {
@@ -62,6 +77,7 @@ static int setup(void **state)
 	Base = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(Base != MAP_FAILED);
 	Ncalls = 0;
+	Nkernel = 0;
 	Fail_errno = 0;
 	return 0;
 }
@@ -131,6 +147,26 @@ static void test_a_kernel_error_is_returned(void **state)
 	expect_call(0, 8, 4, MS_SYNC);
 }
 
+/* A devdax range whose end is not a page boundary (a direct map of an
+ * odd-sized file is registered with the file's length): its last page is
+ * the device's and never goes to the kernel's msync, which would answer
+ * EINVAL (and, under the preload, whose msync comes back to libpmem,
+ * recurse without end). */
+static void test_the_last_page_of_a_devdax_range_is_not_msynced(void **state)
+{
+	(void)state;
+	assert_int_equal(pmem_range_register(Base, 2 * PAGE + 100, PMEM_RANGE_DEVDAX, -1, PAGE), 0);
+	assert_int_equal(pmem_deep_drain(Base, 4 * PAGE), 0);
+	if (Nkernel != 1 || Kernel[0].first != 3 || Kernel[0].pages != 1)
+		fail_msg("pmem_deep_drain: expected one kernel msync of page [3, 4), found %d, the "
+			 "first of pages [%ld, %ld)",
+			 Nkernel, Kernel[0].first, Kernel[0].first + Kernel[0].pages);
+	Nkernel = 0;
+	assert_int_equal(pmem_pmemfs_msync(Base, 2 * PAGE + 100, MS_SYNC, record), 0);
+	assert_int_equal(Ncalls, 0);
+	assert_int_equal(Nkernel, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +177,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_calls_it_does_not_handle_go_to_the_kernel_whole,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_a_kernel_error_is_returned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_the_last_page_of_a_devdax_range_is_not_msynced,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
