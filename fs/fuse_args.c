@@ -44,7 +44,8 @@ static void print_usage(const char *prog)
 	       "    -o allow_other         let other users access the mount\n"
 	       "    -o default_permissions let the kernel check permissions (the daemon\n"
 	       "                           checks them otherwise; the kernel's checks cost a\n"
-	       "                           GETATTR of the directory after each create/unlink)\n"
+	       "                           GETATTR of the directory after each create/unlink;\n"
+	       "                           implied by writeback_cache)\n"
 	       "    --version, -V          print the pmemfs and libfuse versions\n\n",
 	       prog);
 }
@@ -134,6 +135,12 @@ int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args)
 		fprintf(stderr, "%s: bad option: timeouts must not be negative\n", PMFS_FUSE_PROG);
 		return -1;
 	}
+	/* With the writeback cache the kernel sends utimes(NULL) as an
+	 * explicit mtime (it keeps mtime itself), so the daemon could not
+	 * tell "touch" by a writer (allowed) from explicit times by a
+	 * non-owner (EPERM): the kernel checks instead. */
+	if (args->writeback_cache)
+		args->default_permissions = 1;
 	if (add_default_options(args) != 0) {
 		fprintf(stderr, "%s: parsing options: out of memory\n", PMFS_FUSE_PROG);
 		return -1;
