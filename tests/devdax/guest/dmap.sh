@@ -108,6 +108,14 @@ out=$("$T" check $MNT/a 11 2>&1) || fail "dmap_tool check a (a new map reads the
 out=$("$T" cycle $MNT/a 20 2>&1) &&
 	pass "20 direct map/unmap cycles of a leave no fd and no device mapping behind" ||
 	fail "map/unmap cycles of a: expected nothing left behind, got: $out"
+# pmem_msync on a direct map (PMEM_IS_PMEM_FORCE=0 makes dmap_tool persist
+# with it): the kernel has no msync for device DAX (EINVAL); libpmem
+# persists those parts as pmem, the odd-sized file's last page included.
+out=$(PMEM_IS_PMEM_FORCE=0 "$T" map $MNT/m 5000000 13 2>&1)
+check "pmem_msync of a direct map (is_pmem forced to 0)" "mode=direct is_pmem=0 len=5000000" "$out"
+ref m 5000000 13
+same m "after pmem_msync of its direct map"
+rm $MNT/m
 timing "map, persist, read back"
 
 # Two files written through the mount in interleaved 128 KiB pieces, so
