@@ -84,8 +84,7 @@ static int add_default_options(struct pmfs_fuse_args *args)
 	char *fsname;
 	int ret;
 
-	if ((args->default_permissions &&
-	     fuse_opt_add_arg(&args->fuse, "-odefault_permissions")) ||
+	if ((args->default_permissions && fuse_opt_add_arg(&args->fuse, "-odefault_permissions")) ||
 	    fuse_opt_add_arg(&args->fuse, "-osubtype=pmemfs"))
 		return -1;
 	if (fuse_opt_add_opt_escaped(&escaped, args->device))

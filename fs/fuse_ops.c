@@ -384,8 +384,8 @@ static void pmfs_fuse_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
 	if (ret == 0)
-		ret = pmfs_mkdir(req_fs(req), parent, name, mode | S_IFDIR, ctx->uid, ctx->gid,
-				 &st);
+		ret =
+		    pmfs_mkdir(req_fs(req), parent, name, mode | S_IFDIR, ctx->uid, ctx->gid, &st);
 	reply_entry(req, ret, &st, timeout);
 }
 

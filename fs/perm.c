@@ -251,7 +251,8 @@ int pmfs_perm_link(struct pmfs_caller *c, const struct stat *src, const struct s
 	if (!owner_or_capable(c, src) && protected_hardlinks()) {
 		mode_t m = src->st_mode;
 
-		if (!S_ISREG(m) || (m & S_ISUID) || (m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) ||
+		if (!S_ISREG(m) || (m & S_ISUID) ||
+		    (m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) ||
 		    pmfs_perm_inode(c, src, PMFS_MAY_READ | PMFS_MAY_WRITE) < 0)
 			return -EPERM;
 	}
