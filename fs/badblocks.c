@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "badblocks.h"
 
@@ -288,6 +289,68 @@ int pmfs_badblocks_mount(struct pmfs *fs)
 			  "file's data there reads and writes as I/O errors",
 			  fs->dev_path, (unsigned long long)r->start,
 			  (unsigned long long)(r->start + r->len));
+	}
+	return 0;
+}
+
+/* Refuses (-EIO, logged) a bad block that holds what of inode ino. */
+static int refuse_inode(struct pmfs *fs, pmfs_ino_t ino, uint64_t blk, const char *what)
+{
+	pmfs_logf(fs, PMFS_LOG_ERR,
+		  "%s: bad block %llu holds the %s of inode %llu: refusing to mount; run "
+		  "fsck.pmemfs -n %s for the details",
+		  fs->dev_path, (unsigned long long)blk, what, (unsigned long long)ino,
+		  fs->dev_path);
+	return -EIO;
+}
+
+static bool bad_run(struct pmfs *fs, uint64_t blk, uint64_t len)
+{
+	return blk < fs->sb->total_blocks && pmfs_badblocks_any(fs->bad, blk, len);
+}
+
+/*
+ * Mount, after journal recovery, only when the data area has bad blocks:
+ * the namespace layer loads directory blocks, symlink targets, extent
+ * lists and xattr blocks without a guard, so a bad one among them refuses
+ * the mount like bad fixed metadata.  One pass over the inode table (the
+ * extent lists are followed, checked before they are loaded); block
+ * numbers are bounded, a chain by the block count.  A regular file's data
+ * blocks are left to the read and write paths (EIO).
+ */
+int pmfs_badblocks_check_inodes(struct pmfs *fs)
+{
+	const struct pmfs_super *sb = fs->sb;
+
+	if (fs->bad == NULL || __atomic_load_n(&fs->bad->count, __ATOMIC_ACQUIRE) == 0)
+		return 0;
+	for (pmfs_ino_t ino = 1; ino < sb->inode_count; ino++) {
+		const struct pmfs_inode *in = pmfs_inode_ptr(fs, ino);
+		bool meta =
+		    S_ISDIR(in->mode) || (S_ISLNK(in->mode) && in->size >= PMFS_INLINE_SYMLINK);
+		const char *what = S_ISDIR(in->mode) ? "directory entries" : "symlink target";
+		uint64_t blk = in->ext_overflow, hops = 0;
+
+		if (in->mode == 0)
+			continue;
+		if (in->xattr_block && bad_run(fs, in->xattr_block, 1))
+			return refuse_inode(fs, ino, in->xattr_block, "xattrs");
+		for (uint32_t i = 0; meta && i < in->ext_count && i < PMFS_INLINE_EXTENTS; i++)
+			if (bad_run(fs, in->u.ext[i].pblk, in->u.ext[i].len))
+				return refuse_inode(fs, ino, in->u.ext[i].pblk, what);
+		if (S_ISLNK(in->mode) && !meta)
+			continue; /* an inline target has no extents */
+		while (blk != 0 && blk < sb->total_blocks && hops++ < sb->total_blocks) {
+			const struct pmfs_extent_block *eb = pmfs_block(fs, blk);
+
+			if (bad_run(fs, blk, 1))
+				return refuse_inode(fs, ino, blk, "extent list");
+			for (uint32_t i = 0; meta && i < eb->count && i < PMFS_EXTENTS_PER_BLOCK;
+			     i++)
+				if (bad_run(fs, eb->ext[i].pblk, eb->ext[i].len))
+					return refuse_inode(fs, ino, eb->ext[i].pblk, what);
+			blk = eb->next;
+		}
 	}
 	return 0;
 }

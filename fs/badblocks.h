@@ -59,6 +59,10 @@ int pmfs_badblocks_read(const char *path, const struct pmfs_device_info *info,
 /* Mount: loads fs->bad from the device, refuses (-EIO, logged) a bad block
  * in the fixed metadata.  Unmount frees it. */
 int pmfs_badblocks_mount(struct pmfs *fs);
+/* After journal recovery: refuses (-EIO, logged) a bad block holding an
+ * inode's metadata (directory entries, symlink target, extent list,
+ * xattrs).  Scans the inode table only when there are bad blocks. */
+int pmfs_badblocks_check_inodes(struct pmfs *fs);
 void pmfs_badblocks_unmount(struct pmfs *fs);
 
 /* Which fixed metadata area block blk of the file system sb lies in, or

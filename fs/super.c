@@ -156,6 +156,8 @@ int pmfs_mount(const char *device, const struct pmfs_mount_opts *opts, struct pm
 		err = pmfs_balloc_init(fs);
 	if (!err)
 		err = pmfs_ialloc_init(fs);
+	if (!err)
+		err = pmfs_badblocks_check_inodes(fs);
 	if (!err && !fs->read_only)
 		err = set_clean(fs, false);
 	if (err)

@@ -361,6 +361,30 @@ static void bad_metadata_block_refuses_mount(void **state)
 	core_teardown(&env);
 }
 
+static void bad_directory_block_refuses_mount(void **state)
+{
+	struct core_env env;
+	struct pmfs *fs = NULL;
+	pmfs_ino_t d;
+	char *text;
+
+	(void)state;
+	core_setup(&env, "eio-dir", IMAGE_SIZE, 0);
+	d = mk_dir(env.fs, ROOT, "d");
+	mk_file(env.fs, d, "inside");
+	expect_eq(pmfs_inode_ptr(env.fs, d)->ext_count, 1);
+	set_bad(pmfs_inode_ptr(env.fs, d)->u.ext[0].pblk, 1);
+	expect_ok(pmfs_unmount(env.fs));
+	env.fs = NULL;
+	expect_err(pmfs_mount(env.path, NULL, &fs, NULL), EIO);
+	expect_eq(fsck_code(env.path, &text), PMFS_FSCK_ERRORS_LEFT);
+	if (!strstr(text, "directory entries") || !strstr(text, "not fixable"))
+		fail_msg("fsck: expected an unfixable bad directory block, found:\n%s", text);
+	free(text);
+	clear_bad();
+	core_teardown(&env);
+}
+
 static void bad_free_block_is_never_allocated(void **state)
 {
 	struct core_env env;
@@ -486,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(bad_data_block_gives_eio_and_stays_out),
 	    cmocka_unit_test(fsck_names_the_file_of_a_bad_data_block),
 	    cmocka_unit_test(bad_metadata_block_refuses_mount),
+	    cmocka_unit_test(bad_directory_block_refuses_mount),
 	    cmocka_unit_test(bad_free_block_is_never_allocated),
 	    cmocka_unit_test(eio_read),
 	    cmocka_unit_test(eio_write),
