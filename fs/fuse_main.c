@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	pf.kernel_permissions = args.default_permissions;
 	pf.single_user = !args.allow_other;
 	pf.mounter = getuid();
+	pf.one_thread = args.cmd.singlethread;
 
 	ret = serve(&args, &pf);
 	pmfs_fuse_dmap_shutdown(&pf);

@@ -292,7 +292,9 @@ static int collect_name(void *ctx, const char *name, const struct stat *st, uint
  * cached in it (entry_timeout_in) would let anyone walk through it until
  * they expire.  Called after the reply: the kernel holds the directory's lock
  * until then, and invalidating a name takes it.  Best effort (the names
- * still expire after entry_timeout).
+ * still expire after entry_timeout), and not with -s: the one thread would
+ * wait for the lock while a request of whoever holds it waits for the
+ * thread.
  */
 static void forget_cached_names(struct pmfs_fuse *pf, fuse_ino_t dir)
 {
@@ -341,7 +343,7 @@ static void pmfs_fuse_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	closes_dir = S_ISDIR(st.st_mode) && names_cacheable(pf, &old) && !names_cacheable(pf, &st);
 	fuse_reply_attr(req, &st, pf->attr_timeout);
-	if (closes_dir)
+	if (closes_dir && !pf->one_thread)
 		forget_cached_names(pf, ino);
 }
 

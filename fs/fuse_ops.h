@@ -25,6 +25,7 @@ struct pmfs_fuse {
 	bool kernel_permissions; /* -o default_permissions: no perm.c checks */
 	bool single_user;	  /* no allow_other: every caller has the mounter's uid */
 	uid_t mounter;		  /* the daemon's uid */
+	bool one_thread;	  /* -s: no second thread to serve requests */
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	double entry_timeout; /* ... names, and negative lookups */
 	unsigned max_write;   /* negotiated in init, for the log */
