@@ -18,25 +18,7 @@
 #define MiB (1024ULL * 1024)
 #define ROOT PMFS_ROOT_INO
 
-static int setup(void **state)
-{
-	static struct core_env env;
-
-	core_setup(&env, "namei", 64 * MiB, 0);
-	*state = &env;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	core_teardown(*state);
-	return 0;
-}
-
-static struct pmfs *FS(void **state)
-{
-	return ((struct core_env *)*state)->fs;
-}
+CORE_FIXTURE("namei", 64 * MiB)
 
 static void test_create_then_lookup_finds_it(void **state)
 {
