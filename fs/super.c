@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmap.h"
 #include "badblocks.h"
+#include "dmap.h"
 #include "internal.h"
 #include "persist.h"
 
