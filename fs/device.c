@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <daxctl/libdaxctl.h>
@@ -311,6 +312,28 @@ static int devdax_info(const struct stat *st, struct pmfs_device_info *info)
  */
 int pmfs_device_open(const char *path, bool read_only, int *fdp, struct pmfs_device_info *info)
 {
+	return pmfs_device_open_wait(path, read_only, 0, fdp, info);
+}
+
+/* flock, retried every 20 ms for up to wait_ms while someone else holds it. */
+static int lock_device(int fd, bool read_only, unsigned wait_ms)
+{
+	const struct timespec step = {0, 20 * 1000 * 1000};
+
+	for (unsigned waited = 0;; waited += 20) {
+		if (flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (waited >= wait_ms)
+			return -EBUSY;
+		nanosleep(&step, NULL);
+	}
+}
+
+int pmfs_device_open_wait(const char *path, bool read_only, unsigned wait_ms, int *fdp,
+			  struct pmfs_device_info *info)
+{
 	struct stat st;
 	int fd, err;
 
@@ -325,10 +348,9 @@ int pmfs_device_open(const char *path, bool read_only, int *fdp, struct pmfs_dev
 		  (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (S_ISCHR(st.st_mode) ? O_EXCL : 0));
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	err = lock_device(fd, read_only, wait_ms);
+	if (err)
 		goto fail;
-	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto fail;

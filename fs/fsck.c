@@ -1226,7 +1226,8 @@ static int fsck_run(struct fsck *f, const struct pmfs_fsck_opts *opts)
 	char why[256];
 	int err;
 
-	err = pmfs_device_open(f->device, !opts->repair, &fs->dev_fd, &info);
+	err = pmfs_device_open_wait(f->device, !opts->repair, opts->busy_wait_ms, &fs->dev_fd,
+				    &info);
 	if (err) {
 		emit(f, "%s: %s\n", f->device, pmfs_device_strerror(err));
 		return err;

@@ -17,6 +17,7 @@
 struct pmfs_fsck_opts {
 	bool repair; /* -y: fix what is safe to fix; otherwise check only (-n) */
 	bool force;  /* -f: check even if the fs is marked clean */
+	unsigned busy_wait_ms; /* how long a lock held by another user is retried */
 };
 
 struct pmfs_fsck_report {

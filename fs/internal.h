@@ -171,6 +171,11 @@ void pmfs_ialloc_fini(struct pmfs *fs);
 /* ---- device.c: open, lock, classify and map the backing store ----------- */
 /* Opens and locks (exclusively) the device or file; refuses what is in use. */
 int pmfs_device_open(const char *path, bool read_only, int *fd, struct pmfs_device_info *info);
+/* The same, but a lock held by someone else is retried for up to wait_ms
+ * before -EBUSY: a daemon whose mount was just unmounted still holds it
+ * while it finishes (the kernel does not wait for a FUSE daemon's exit). */
+int pmfs_device_open_wait(const char *path, bool read_only, unsigned wait_ms, int *fd,
+			  struct pmfs_device_info *info);
 int pmfs_device_map(int fd, const struct pmfs_device_info *info, bool read_only, char **base,
 		    bool *is_pmem);
 void pmfs_device_unmap(char *base, uint64_t size);

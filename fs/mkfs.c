@@ -191,7 +191,7 @@ static int open_target(const char *path, const struct pmfs_mkfs_opts *opts, int 
 		close(cfd);
 		*created = true;
 	}
-	err = pmfs_device_open(path, false, fd, info);
+	err = pmfs_device_open_wait(path, false, opts->busy_wait_ms, fd, info);
 	if (err) {
 		snprintf(res->msg, sizeof(res->msg), "%s: %s", path, pmfs_device_strerror(err));
 		return err;

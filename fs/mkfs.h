@@ -19,6 +19,7 @@ struct pmfs_mkfs_opts {
 	uint32_t journal_lanes; /* 0 = by device size */
 	uint32_t lane_blocks;	/* 0 = by device size */
 	uint64_t device_align;	/* files only: recorded alignment, 0 = 2 MiB */
+	unsigned busy_wait_ms;	/* how long a lock held by another user is retried */
 };
 
 struct pmfs_mkfs_result {

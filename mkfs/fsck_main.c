@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},	 {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct pmfs_fsck_opts opts = {0};
+	/* umount returns before the daemon lets go of the device: give it 3 s */
+	struct pmfs_fsck_opts opts = {.busy_wait_ms = 3000};
 	struct pmfs_fsck_report rep;
 	bool no = false;
 	int c, code;

@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct pmfs_mkfs_opts opts = {0};
+	/* umount returns before the daemon lets go of the device: give it 3 s */
+	struct pmfs_mkfs_opts opts = {.busy_wait_ms = 3000};
 	struct pmfs_mkfs_result res;
 	uint64_t v;
 	int c, err;

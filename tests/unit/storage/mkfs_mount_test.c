@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -89,6 +91,52 @@ static void mkfs_refuses_device_in_use(void **state)
 	if (err != -EBUSY)
 		fail_msg("mkfs of a locked image: expected -EBUSY, got %d (%s)", err, res.msg);
 	assert_non_null(strstr(res.msg, "in use"));
+	close(fd);
+	unlink(path);
+}
+
+/* A lock that goes away within the wait (a daemon finishing its unmount)
+ * is waited for; one that stays gives -EBUSY after the wait. */
+static void mkfs_waits_for_a_lock_released_soon(void **state)
+{
+	char path[128];
+	struct pmfs_mkfs_opts opts = {.force = true, .busy_wait_ms = 3000};
+	struct pmfs_mkfs_result res;
+	struct timespec t0, t1;
+	int fd, err, status;
+	pid_t child;
+
+	(void)state;
+	image_path(path, sizeof(path), "busywait");
+	image_format(path, 16 * MiB, NULL);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		usleep(300 * 1000);
+		_exit(0); /* the lock is the open file's: it goes with the last fd */
+	}
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = pmfs_mkfs(path, &opts, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (err != 0)
+		fail_msg("mkfs while a lock is released after 0.3 s: expected 0, got %d (%s)", err,
+			 res.msg);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 200);
+	assert_int_equal(waitpid(child, &status, 0), child);
+
+	fd = open(path, O_RDWR);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	opts.busy_wait_ms = 200;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = pmfs_mkfs(path, &opts, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (err != -EBUSY)
+		fail_msg("mkfs while the lock stays: expected -EBUSY, got %d (%s)", err, res.msg);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 190);
 	close(fd);
 	unlink(path);
 }
@@ -340,6 +388,7 @@ int main(void)
 	    cmocka_unit_test(mkfs_refuses_too_small),
 	    cmocka_unit_test(mkfs_refuses_existing_fs_without_force),
 	    cmocka_unit_test(mkfs_refuses_device_in_use),
+	    cmocka_unit_test(mkfs_waits_for_a_lock_released_soon),
 	    cmocka_unit_test(mount_refuses_device_in_use),
 	    cmocka_unit_test(mount_unmount_tracks_clean_flag),
 	    cmocka_unit_test(mount_uses_backup_when_primary_smashed),
