@@ -3,7 +3,8 @@
  *   - Every media access point of an operation fails once with -EIO
  *     (fault.h, pmfs_fault_eio_*): the operation returns -EIO (a write may
  *     come back short instead) and leaves the tree as before, also after
- *     an unmount, a clean fsck and a remount.
+ *     an unmount, a clean fsck and a remount; the same operation then
+ *     succeeds and gives the tree of an undisturbed run (fault_walk.c).
  *   - Known bad blocks ($PMEMFS_BADBLOCKS_FILE): in a file's data they
  *     give -EIO, in metadata they refuse the mount, free ones are never
  *     allocated, and a freed one stays out of the allocator.
@@ -23,10 +24,10 @@
 #include "badblocks.h"
 #include "dmap.h"
 #include "fault.h"
+#include "fault_walk.h"
 #include "fsck.h"
 #include "helpers.h"
 #include "mkfs.h"
-#include "tree_sig.h"
 
 #define MiB (1024ULL * 1024)
 #define ROOT PMFS_ROOT_INO
@@ -34,8 +35,6 @@
 #define IMAGE_SIZE (16 * MiB)
 
 /* ---- every EIO point of an operation ------------------------------------------- */
-
-typedef long (*op_fn)(struct pmfs *fs);
 
 static unsigned long total_points;
 
@@ -58,81 +57,27 @@ static void fresh(struct core_env *env)
 	core_remount(env);
 }
 
-static void check_on_media(struct core_env *env, const char *want, const char *name,
-			   unsigned long k)
+static bool is_eio(long r)
 {
-	char *got;
-
-	expect_ok(pmfs_unmount(env->fs));
-	env->fs = NULL;
-	core_fsck_clean(env->path);
-	expect_ok(pmfs_mount(env->path, NULL, &env->fs, NULL));
-	got = tree_signature(env->fs);
-	if (strcmp(got, want))
-		fail_msg("%s: EIO point %lu: after remount expected the tree of before the "
-			 "operation (or of the short write), found:\n%s\n--- expected:\n%s",
-			 name, k, got, want);
-	free(got);
+	return r == -EIO;
 }
 
-static void eio_case(const char *name, op_fn op)
+/* The walk is fault_walk.c, shared with fault_test.c. */
+static void eio_case(const char *name, fault_op_fn op)
 {
-	struct core_env env;
-	char *before, *after;
-	unsigned long n, failed = 0, shorts = 0;
-	long r;
+	static const struct fault_walk walk = {
+	    .point = "EIO point",
+	    .countdown = &pmfs_fault_eio_countdown,
+	    .passed = &pmfs_fault_eio_passed,
+	    .clean = is_eio,
+	    .clean_what = "-EIO",
+	    .fresh = fresh,
+	};
+	struct fault_walk_counts c = fault_walk(&walk, name, op);
 
-	fresh(&env);
-	before = tree_signature(env.fs);
-	pmfs_fault_eio_passed = 0;
-	pmfs_fault_eio_countdown = ~0UL;
-	r = op(env.fs);
-	pmfs_fault_eio_countdown = 0;
-	n = pmfs_fault_eio_passed;
-	if (r < 0)
-		fail_msg("%s: expected success without faults, found %ld", name, r);
-	if (n == 0)
-		fail_msg("%s: expected at least one media access point, found none", name);
-	after = tree_signature(env.fs);
-	core_teardown(&env);
-
-	for (unsigned long k = 1; k <= n; k++) {
-		char *got;
-
-		fresh(&env);
-		pmfs_fault_eio_countdown = k;
-		r = op(env.fs);
-		pmfs_fault_eio_countdown = 0;
-		got = tree_signature(env.fs);
-		if (r == -EIO) {
-			failed++;
-			if (strcmp(got, before))
-				fail_msg("%s: EIO point %lu of %lu: expected the tree before, "
-					 "found:\n%s\n--- before:\n%s",
-					 name, k, n, got, before);
-		} else if (r > 0 && strcmp(got, after)) {
-			/* a write that failed in a later step: the earlier
-			 * steps are committed; the tree must survive as is */
-			shorts++;
-		} else {
-			fail_msg("%s: EIO point %lu of %lu: expected -EIO or a short write, "
-				 "found %ld",
-				 name, k, n, r);
-		}
-		check_on_media(&env, got, name, k);
-		free(got);
-		/* with faults off the same operation succeeds */
-		r = op(env.fs);
-		if (r < 0)
-			fail_msg("%s: EIO point %lu: retry expected success, found %ld", name, k,
-				 r);
-		core_teardown(&env);
-	}
-	total_points += n;
-	printf("%-22s EIO points injected: %3lu (%lu -EIO, %lu short writes)\n", name, n, failed,
-	       shorts);
-	free(before);
-	free(after);
+	total_points += c.n;
+	printf("%-22s EIO points injected: %3lu (%lu -EIO, %lu short writes)\n", name, c.n,
+	       c.failed, c.shorts);
 }
 
 static long op_read(struct pmfs *fs)

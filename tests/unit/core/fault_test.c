@@ -7,7 +7,8 @@
  * (a write may instead come back short) and leave the tree as before (a
  * short write: the written prefix, nothing else), also after an unmount,
  * a clean fsck and a remount; the same operation must then succeed with
- * faults off and give the tree of an undisturbed run (tree_sig.c).
+ * faults off and give the tree of an undisturbed run (tree_sig.c).  The
+ * walk itself is fault_walk.c, shared with eio_test.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,18 +19,14 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fault_walk.h"
 #include "helpers.h"
-#include "tree_sig.h"
 
 #define MiB (1024ULL * 1024)
 #define ROOT PMFS_ROOT_INO
 #define IMAGE_SIZE (16 * MiB)
 
-/* ---- the driver ----------------------------------------------------------------- */
-
-/* An operation returns its result: 0 or a byte count, or -errno. */
-typedef long (*op_fn)(struct pmfs *fs);
-typedef void (*prep_fn)(struct pmfs *fs);
+/* ---- the walk ------------------------------------------------------------------- */
 
 static unsigned long total_points;
 
@@ -46,114 +43,46 @@ static pmfs_ino_t ino_of(struct pmfs *fs, pmfs_ino_t dir, const char *name)
 	return ino;
 }
 
-static void fresh(struct core_env *env, prep_fn prepare)
+static void fresh(struct core_env *env)
 {
 	core_setup(env, "fault", IMAGE_SIZE, 1024);
-	prepare(env->fs);
+	prep_basic_tree(env->fs);
 	core_remount(env); /* a clean start: DRAM state built from media */
 }
 
-/* Unmounts, checks the image, mounts again and compares the tree. */
-static void check_on_media(struct core_env *env, const char *want, const char *name, unsigned long k,
-			   const char *what)
+static bool out_of_space(long r)
 {
-	char *got;
+	return r == -ENOSPC || r == -ENOMEM;
+}
 
-	expect_ok(pmfs_unmount(env->fs));
-	env->fs = NULL;
-	core_fsck_clean(env->path);
-	expect_ok(pmfs_mount(env->path, NULL, &env->fs, NULL));
-	got = tree_signature(env->fs);
-	if (strcmp(got, want))
-		fail_msg("%s: fault point %lu: after remount expected the tree %s, found:\n%s\n"
-			 "--- expected:\n%s",
-			 name, k, what, got, want);
-	free(got);
+/* Only the writes can come back short. */
+static bool is_write(const char *name)
+{
+	return name[0] == 'w';
 }
 
 /* A short write: the written prefix must read back as the pattern. */
 static void check_short_write(struct pmfs *fs, const char *name, unsigned long k, long r);
 
-static void fault_case(const char *name, prep_fn prepare, op_fn op)
+static void fault_case(const char *name, fault_op_fn op)
 {
-	struct core_env env;
-	char *before, *after;
-	unsigned long n, failed = 0, shorts = 0, tolerated = 0;
-	long r;
+	static const struct fault_walk walk = {
+	    .point = "fault point",
+	    .countdown = &pmfs_fault_countdown,
+	    .passed = &pmfs_fault_passed,
+	    .clean = out_of_space,
+	    .clean_what = "-ENOSPC or -ENOMEM",
+	    .fresh = fresh,
+	    .may_be_short = is_write,
+	    .check_short = check_short_write,
+	    .tolerate = true,
+	};
+	struct fault_walk_counts c = fault_walk(&walk, name, op);
 
-	/* count the points of an undisturbed run */
-	fresh(&env, prepare);
-	before = tree_signature(env.fs);
-	pmfs_fault_passed = 0;
-	pmfs_fault_countdown = ~0UL;
-	r = op(env.fs);
-	pmfs_fault_countdown = 0;
-	n = pmfs_fault_passed;
-	if (r < 0)
-		fail_msg("%s: expected success without faults, found %ld", name, r);
-	if (n == 0)
-		fail_msg("%s: expected at least one fault point, found none", name);
-	after = tree_signature(env.fs);
-	core_teardown(&env);
-
-	for (unsigned long k = 1; k <= n; k++) {
-		char *got;
-
-		fresh(&env, prepare);
-		pmfs_fault_countdown = k;
-		r = op(env.fs);
-		pmfs_fault_countdown = 0;
-		got = tree_signature(env.fs);
-		if (r == -ENOSPC || r == -ENOMEM) {
-			failed++;
-			if (strcmp(got, before))
-				fail_msg("%s: fault point %lu of %lu (%ld): expected the tree "
-					 "before, found:\n%s\n--- before:\n%s",
-					 name, k, n, r, got, before);
-			check_on_media(&env, before, name, k, "before");
-		} else if (r > 0 && name[0] == 'w' && strcmp(got, after)) {
-			shorts++;
-			check_short_write(env.fs, name, k, r);
-			free(got);
-			got = tree_signature(env.fs);
-			check_on_media(&env, got, name, k, "of the short write");
-		} else if (r >= 0) {
-			/* the point was on a path that tolerates the failure */
-			tolerated++;
-			if (strcmp(got, after))
-				fail_msg("%s: fault point %lu: succeeded (%ld) but expected the "
-					 "tree after, found:\n%s\n--- after:\n%s",
-					 name, k, r, got, after);
-			free(got);
-			check_on_media(&env, after, name, k, "after");
-			core_teardown(&env);
-			continue;
-		} else {
-			fail_msg("%s: fault point %lu of %lu: expected -ENOSPC or -ENOMEM, "
-				 "found %ld",
-				 name, k, n, r);
-		}
-		free(got);
-		/* with faults off the same operation succeeds */
-		r = op(env.fs);
-		if (r < 0)
-			fail_msg("%s: fault point %lu: retry expected success, found %ld", name, k,
-				 r);
-		got = tree_signature(env.fs);
-		if (strcmp(got, after))
-			fail_msg("%s: fault point %lu: retry expected the tree after, found:\n%s\n"
-				 "--- after:\n%s",
-				 name, k, got, after);
-		free(got);
-		check_on_media(&env, after, name, k, "after");
-		core_teardown(&env);
-	}
-	total_points += n;
+	total_points += c.n;
 	printf("%-24s fault points injected: %3lu (%lu failed cleanly, %lu short writes, "
 	       "%lu tolerated)\n",
-	       name, n, failed, shorts, tolerated);
-	free(before);
-	free(after);
+	       name, c.n, c.failed, c.shorts, c.tolerated);
 }
 
 /* ---- operations ------------------------------------------------------------------ */
@@ -316,27 +245,27 @@ static long op_setxattr_new_block(struct pmfs *fs)
 	return pmfs_setxattr(fs, g, "user.new", "value", 5, XATTR_CREATE);
 }
 
-#define CASE(name, prep, op)                                                                       \
-	static void test_fault_##name(void **state)                                               \
+#define CASE(name, op)                                                                             \
+	static void test_fault_##name(void **state)                                                \
 	{                                                                                          \
 		(void)state;                                                                       \
-		fault_case(#name, prep, op);                                                       \
+		fault_case(#name, op);                                                             \
 	}
-CASE(create, prep_basic_tree, op_create)
-CASE(mkdir, prep_basic_tree, op_mkdir)
-CASE(symlink_long, prep_basic_tree, op_symlink_long)
-CASE(link, prep_basic_tree, op_link)
-CASE(unlink_open, prep_basic_tree, op_unlink_open)
-CASE(rename_over, prep_basic_tree, op_rename_over)
-CASE(rename_dir_move, prep_basic_tree, op_rename_dir_move)
-CASE(write_new_blocks, prep_basic_tree, op_write_new_blocks)
-CASE(write_extend, prep_basic_tree, op_write_extend)
-CASE(write_hole, prep_basic_tree, op_write_hole)
-CASE(truncate_down, prep_basic_tree, op_truncate_down)
-CASE(truncate_up, prep_basic_tree, op_truncate_up)
-CASE(fallocate, prep_basic_tree, op_fallocate)
-CASE(setxattr_new_block, prep_basic_tree, op_setxattr_new_block)
-CASE(mknod, prep_basic_tree, op_mknod)
+CASE(create, op_create)
+CASE(mkdir, op_mkdir)
+CASE(symlink_long, op_symlink_long)
+CASE(link, op_link)
+CASE(unlink_open, op_unlink_open)
+CASE(rename_over, op_rename_over)
+CASE(rename_dir_move, op_rename_dir_move)
+CASE(write_new_blocks, op_write_new_blocks)
+CASE(write_extend, op_write_extend)
+CASE(write_hole, op_write_hole)
+CASE(truncate_down, op_truncate_down)
+CASE(truncate_up, op_truncate_up)
+CASE(fallocate, op_fallocate)
+CASE(setxattr_new_block, op_setxattr_new_block)
+CASE(mknod, op_mknod)
 
 static int print_total(void **state)
 {
