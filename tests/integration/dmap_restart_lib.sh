@@ -1,11 +1,28 @@
-# dmap_restart_lib.sh - helpers of the daemon-restart direct-map tests
-# (dmap_restart_*.sh; sourced after lib.sh, not a test itself): start an
-# application holding a direct mapping, kill -9 the daemon under it,
-# fill the free space, wait for the restored pins to go.
+# dmap_restart_lib.sh - helpers of the direct-map tests that hold a
+# mapping while the daemon truncates, unlinks, restarts or dies under it
+# (dmap_restart_*.sh, dmap_truncate.sh; sourced after lib.sh, not a test
+# itself): start an application holding a direct mapping, kill -9 the
+# daemon under it, fill the free space, wait for the restored pins to go.
 TOOL=$HELPER_DIR/dmap_tool
 
 # free_blocks: the mount's free blocks (statfs)
 free_blocks() { stat -f -c %f "$MNT"; }
+
+# mount_baseline: mounts and sets F0, the free blocks to come back to.  The
+# root directory gets its first block with its first entry: take it
+# before measuring.
+mount_baseline() {
+	mount_fs
+	touch "$MNT/warm" && rm "$MNT/warm"
+	F0=$(free_blocks)
+}
+
+# map_held FILE BYTES SEED1 SEED2: creates FILE (BYTES of pattern SEED1,
+# dmap_tool map), then run_holder FILE SEED1 SEED2
+map_held() {
+	"$TOOL" map "$1" "$2" "$3" >/dev/null || fail "creating ${1##*/}"
+	run_holder "$1" "$3" "$4"
+}
 
 # run_holder FILE SEED1 SEED2: starts dmap_tool hold, waits until mapped
 # directly; sets HOLD (pid) and SYNC (its directory)
@@ -36,6 +53,18 @@ go_holder() {
 exit_holder() {
 	touch "$1/exit"
 	wait "$2" || fail "holder failed: $(cat "$1/out")"
+}
+
+# stores_spare_free SYNC PID: fills all free space with b, lets the holder
+# store over its mapping, checks b was not touched, lets the holder exit
+# and waits for its pinned blocks to come back (free blocks F0)
+stores_spare_free() {
+	fill_free "$MNT/b" 55
+	go_holder "$1" "$2"
+	"$TOOL" verify "$MNT/b" 55 || fail "b corrupted by the application's stores"
+	exit_holder "$1" "$2"
+	rm "$MNT/b"
+	wait_free "$F0"
 }
 
 # kill_daemon: kill -9, and the dead mount goes (lazily)

@@ -9,12 +9,9 @@ source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 128M
 source "$(dirname "$0")/dmap_restart_lib.sh"
-mount_fs
-touch "$MNT/warm" && rm "$MNT/warm"
-F0=$(free_blocks)
+mount_baseline
 
-"$TOOL" map "$MNT/a" 33554432 1 >/dev/null || fail "creating a"
-run_holder "$MNT/a" 1 2
+map_held "$MNT/a" 33554432 1 2
 truncate -s 4096 "$MNT/a" || fail "truncate of a mapped file"
 rm "$MNT/a" || fail "unlink of a mapped file"
 kill -TERM "$DAEMON_PID"
@@ -26,12 +23,7 @@ mount_fs
 F1=$(free_blocks)
 [ "$F1" -le $((F0 - 8192)) ] ||
 	fail "a's 8192 blocks were freed while mapped: free $F1, before a $F0"
-fill_free "$MNT/b" 55
-go_holder "$SYNC" $HOLD
-"$TOOL" verify "$MNT/b" 55 || fail "b corrupted by the application's stores"
-exit_holder "$SYNC" $HOLD
-rm "$MNT/b"
-wait_free "$F0"
+stores_spare_free "$SYNC" $HOLD
 unmount_fs
 fsck_clean
 note "ok"

@@ -10,14 +10,9 @@ source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 128M
 source "$(dirname "$0")/dmap_restart_lib.sh"
-mount_fs
-# the root directory gets its first block with its first entry: take it
-# before measuring the baseline
-touch "$MNT/warm" && rm "$MNT/warm"
-F0=$(free_blocks)
+mount_baseline
 
-"$TOOL" map "$MNT/a" 33554432 1 >/dev/null || fail "creating a"
-run_holder "$MNT/a" 1 2
+map_held "$MNT/a" 33554432 1 2
 kill_daemon
 mount_fs
 grep -q "applications still map files of an earlier daemon (files pinned: 1)" "$DAEMON_LOG" ||
@@ -31,12 +26,7 @@ F1=$(free_blocks)
 unmount_fs
 mount_fs
 assert_eq "free blocks after a clean remount while mapped" "$F1" "$(free_blocks)"
-fill_free "$MNT/b" 55
-go_holder "$SYNC" $HOLD
-"$TOOL" verify "$MNT/b" 55 || fail "b corrupted by the application's stores"
-exit_holder "$SYNC" $HOLD
-rm "$MNT/b"
-wait_free "$F0"
+stores_spare_free "$SYNC" $HOLD
 grep -q "no direct map of an earlier daemon left" "$DAEMON_LOG" || fail "kept orphans not freed: $(cat "$DAEMON_LOG")"
 unmount_fs
 fsck_clean

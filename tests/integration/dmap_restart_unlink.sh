@@ -12,11 +12,7 @@ source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 128M
 source "$(dirname "$0")/dmap_restart_lib.sh"
-mount_fs
-# the root directory gets its first block with its first entry: take it
-# before measuring the baseline
-touch "$MNT/warm" && rm "$MNT/warm"
-F0=$(free_blocks)
+mount_baseline
 
 "$TOOL" map "$MNT/a" 33554432 1 >/dev/null || fail "creating a"
 "$TOOL" map "$MNT/c" 16777216 3 >/dev/null || fail "creating c"
@@ -34,8 +30,7 @@ F1=$(free_blocks)
 [ "$F1" -le $((F0 - 12288)) ] ||
 	fail "mapped blocks were freed by recovery: free $F1, before $F0"
 # a client of the new daemon, mapping another file throughout
-"$TOOL" map "$MNT/d" 4194304 5 >/dev/null || fail "creating d"
-run_holder "$MNT/d" 5 6
+map_held "$MNT/d" 4194304 5 6
 HD=$HOLD SD=$SYNC
 fill_free "$MNT/b" 55
 go_holder "$SA" $HA
