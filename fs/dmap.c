@@ -141,22 +141,29 @@ abort:
 	return err;
 }
 
-/* The map of [0, end) as coalesced extents in bytes. */
-static int build_list(const struct pmfs_extmap *m, uint64_t end, struct pmfs_dmap_ext **out,
-		      uint32_t *n)
+/* dmap.h: the grant's list here (no holes: prepare filled them), and the
+ * restored pins of dmap_restore.c (holes skipped). */
+int pmfs_dmap_ext_list(const struct pmfs_extmap *m, uint64_t end, bool holes,
+		       struct pmfs_dmap_ext **out, uint32_t *n)
 {
 	struct pmfs_dmap_ext *e = NULL;
 	uint32_t cnt = 0, cap = 0;
 
 	for (uint64_t b = 0; b < end;) {
 		uint64_t pblk, run;
+		bool mapped = pmfs_extmap_lookup(m, b, &pblk, &run);
 
-		if (!pmfs_extmap_lookup(m, b, &pblk, &run) || run == 0) {
+		if (!mapped && !holes) {
 			free(e);
 			return -EIO; /* prepare left a hole: a bug */
 		}
-		if (run > end - b)
+		/* a hole's run may be 0: up to the format's limit */
+		if (run == 0 || run > end - b)
 			run = end - b;
+		if (!mapped) {
+			b += run;
+			continue;
+		}
 		if (cnt && e[cnt - 1].file_off + e[cnt - 1].len == b * BS &&
 		    e[cnt - 1].dev_off + e[cnt - 1].len == pblk * BS) {
 			e[cnt - 1].len += run * BS;
@@ -209,7 +216,7 @@ static int prepare_locked(struct pmfs *fs, struct pmfs_node *node, uint64_t owne
 	}
 	err = pmfs_extmap_get(fs, node, &m);
 	if (!err)
-		err = build_list(m, end, &ext, &n);
+		err = pmfs_dmap_ext_list(m, end, false, &ext, &n);
 	if (err)
 		return err;
 	err = pmfs_dmap_pin(fs, node, owner, ext, n, size, end * BS, &info->grant);

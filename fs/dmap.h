@@ -102,6 +102,14 @@ int pmfs_dmap_bfree(struct pmfs *fs, struct pmfs_tx *tx, uint64_t pblk, uint64_t
 /* Is any block of [pblk, pblk+count) pinned? */
 bool pmfs_dmap_range_pinned(struct pmfs *fs, uint64_t pblk, uint64_t count);
 
+/* ---- dmap.c: used by dmap_restore.c ----------------------------------- */
+struct pmfs_extmap;
+/* The extents mapped in [0, end) blocks of m, in bytes, adjacent ones
+ * merged, in *out (malloc'd, *n of them).  A hole is skipped if holes,
+ * else -EIO. */
+int pmfs_dmap_ext_list(const struct pmfs_extmap *m, uint64_t end, bool holes,
+		       struct pmfs_dmap_ext **out, uint32_t *n);
+
 struct pmfs_node;
 /* Pins node's extents ext[0..n) for a new grant of owner (takes over the
  * caller's node reference).  *grant gets the id. */

@@ -224,41 +224,17 @@ static int live_inodes(struct pmfs *fs, struct span **out, uint32_t *nout)
 static int mapped_extents(struct pmfs *fs, struct pmfs_node *node, struct pmfs_dmap_ext **out,
 			  uint32_t *n, uint64_t *end_bytes)
 {
-	struct pmfs_dmap_ext *e = NULL;
 	struct pmfs_extmap *m;
-	uint32_t cnt = 0, cap = 0;
 	uint64_t end;
 	int err = pmfs_extmap_get(fs, node, &m);
 
 	if (err)
 		return err;
 	end = pmfs_extmap_end(m);
-	for (uint64_t b = 0; b < end;) {
-		uint64_t pblk, run;
-		bool mapped = pmfs_extmap_lookup(m, b, &pblk, &run);
-
-		if (run == 0 || run > end - b)
-			run = end - b;
-		if (mapped) {
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 16;
-				struct pmfs_dmap_ext *ne = realloc(e, cap * sizeof(*ne));
-
-				if (!ne) {
-					free(e);
-					return -ENOMEM;
-				}
-				e = ne;
-			}
-			e[cnt++] = (struct pmfs_dmap_ext){
-			    b * PMFS_BLOCK_SIZE, pblk * PMFS_BLOCK_SIZE, run * PMFS_BLOCK_SIZE};
-		}
-		b += run;
-	}
-	*out = e;
-	*n = cnt;
-	*end_bytes = end * PMFS_BLOCK_SIZE;
-	return 0;
+	err = pmfs_dmap_ext_list(m, end, true, out, n);
+	if (!err)
+		*end_bytes = end * PMFS_BLOCK_SIZE;
+	return err;
 }
 
 static int remember_grant(struct restore_state *s, uint64_t grant, pmfs_ino_t ino)
