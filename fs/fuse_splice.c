@@ -112,9 +112,12 @@ static int copy_from_pipe(void *ctx, void *dst, size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		/* The request's data is all in the pipe before ->write_buf
-		 * runs: EOF or EAGAIN (non-blocking pipe) means it is not. */
+		 * runs: EOF or EAGAIN (non-blocking pipe) means it is not.
+		 * EFAULT is the kernel's store into the mapping failing (a
+		 * poisoned page, or past the end of a cut emulation file):
+		 * a media error, not a bad user buffer. */
 		if (r <= 0)
-			return r < 0 && errno != EAGAIN ? -errno : -EIO;
+			return r < 0 && errno != EAGAIN && errno != EFAULT ? -errno : -EIO;
 		got += (size_t)r;
 	}
 	pm_flush(dst, n);
