@@ -521,33 +521,52 @@ int pmem_pmemfs_unmap_window(void *addr, size_t len, int (*unmap)(void *, size_t
 	return release_dead(&gone, unmap) < 0 ? -1 : 1;
 }
 
-PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
+/* The end of [addr, addr + len), saturated at the top of the address
+ * space (callers pass what an application passed to munmap/mremap). */
+static uintptr_t range_end(uintptr_t s, size_t len)
 {
-	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
-	bool hit = false;
+	return len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
+}
+
+/* Does [s, e) meet a live piece of m? */
+static bool hits_live(const struct dmapping *m, uintptr_t s, uintptr_t e)
+{
+	for (size_t j = 0; j < m->nlive; j++)
+		if (s < m->live[j].hi && e > m->live[j].lo)
+			return true;
+	return false;
+}
+
+/* Does [s, e) meet m's aligned window? */
+static bool hits_window(const struct dmapping *m, uintptr_t s, uintptr_t e)
+{
+	return m->window && s < m->start + m->span && e > m->start;
+}
+
+/* Does hit() say yes for [addr, addr + len) and any direct map? */
+static bool any_map(const void *addr, size_t len,
+		    bool (*hit)(const struct dmapping *m, uintptr_t s, uintptr_t e))
+{
+	uintptr_t s = (uintptr_t)addr, e = range_end(s, len);
+	bool found = false;
 
 	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
 		return false;
 	pthread_mutex_lock(&Lock);
-	for (size_t i = 0; i < Nmaps && !hit; i++)
-		for (size_t j = 0; j < Maps[i].nlive && !hit; j++)
-			hit = s < Maps[i].live[j].hi && e > Maps[i].live[j].lo;
+	for (size_t i = 0; i < Nmaps && !found; i++)
+		found = hit(&Maps[i], s, e);
 	pthread_mutex_unlock(&Lock);
-	return hit;
+	return found;
+}
+
+PMEM_PRIVATE_API bool pmem_pmemfs_overlaps(const void *addr, size_t len)
+{
+	return any_map(addr, len, hits_live);
 }
 
 PMEM_PRIVATE_API bool pmem_pmemfs_in_window(const void *addr, size_t len)
 {
-	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
-	bool hit = false;
-
-	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
-		return false;
-	pthread_mutex_lock(&Lock);
-	for (size_t i = 0; i < Nmaps && !hit; i++)
-		hit = Maps[i].window && s < Maps[i].start + Maps[i].span && e > Maps[i].start;
-	pthread_mutex_unlock(&Lock);
-	return hit;
+	return any_map(addr, len, hits_window);
 }
 
 /*
@@ -640,7 +659,7 @@ static bool cut_all(uintptr_t s, uintptr_t e, struct dmapping *gone)
  */
 void pmem_pmemfs_unmapped(void *addr, size_t len)
 {
-	uintptr_t s = (uintptr_t)addr, e = len > UINTPTR_MAX - s ? UINTPTR_MAX : s + len;
+	uintptr_t s = (uintptr_t)addr, e = range_end(s, len);
 	struct dmapping gone;
 
 	if (atomic_load_explicit(&Nlive, memory_order_acquire) == 0)
