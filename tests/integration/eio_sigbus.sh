@@ -11,14 +11,10 @@ require_fuse
 setup_fs 32M
 mount_fs
 
-head -c $((1 << 20)) /dev/urandom >"$MNT/keep"
-keep_sum=$(md5sum <"$MNT/keep")
+write_keep
 # The victim takes every block left, so it holds the last data blocks of
 # the device, just before the backup superblock.
-dd if=/dev/urandom of="$MNT/victim" bs=1M status=none 2>"$WORK/fill.err" &&
-	fail "filling the device with the victim: expected ENOSPC, it succeeded"
-grep -q "No space left on device" "$WORK/fill.err" ||
-	fail "filling the device: expected ENOSPC, got: $(cat "$WORK/fill.err")"
+fill_enospc "$MNT/victim" /dev/urandom
 victim_sum=$(md5sum <"$MNT/victim")
 cp "$MNT/victim" "$WORK/victim.copy"
 head -c 4096 "$MNT/victim" >"$WORK/victim.head"

@@ -133,6 +133,24 @@ fsck_clean() {
 	[ $status -eq 0 ] || fail "fsck.pmemfs -n -f $IMG: expected exit 0 (clean), got $status: $(cat "$WORK/fsck.log")"
 }
 
+# write_keep: a 1 MiB random file "keep" on the mount, its md5sum in
+# keep_sum: data written before the device fills up, checked after.
+write_keep() {
+	head -c $((1 << 20)) /dev/urandom >"$MNT/keep"
+	keep_sum=$(md5sum <"$MNT/keep")
+}
+
+# fill_enospc FILE SOURCE [DD ARGS...]: dd from SOURCE into FILE until the
+# device is full; fails unless dd fails, with ENOSPC.
+fill_enospc() {
+	local file=$1 src=$2
+	shift 2
+	dd if="$src" of="$file" bs=1M status=none "$@" 2>"$WORK/fill.err" &&
+		fail "filling the device with ${file##*/}: expected ENOSPC, it succeeded"
+	grep -q "No space left on device" "$WORK/fill.err" ||
+		fail "filling the device with ${file##*/}: expected ENOSPC, got: $(cat "$WORK/fill.err")"
+}
+
 # stat_tree DIR: one line per file with the fields that must survive a
 # remount or a copy: type, mode, uid, gid, size (not for directories, whose
 # size is file-system specific), mtime in ns, nlink, path.
