@@ -23,7 +23,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pin_cpu.h"
 
 #define MAX_LIBS 8
 #define MAX_SIZES 16
@@ -176,22 +177,6 @@ static void run_case(char op, size_t size, int batches, char *base, const char *
 	fflush(stdout);
 }
 
-static void pin_to_last_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return;
-	for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--) {
-		if (CPU_ISSET(cpu, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-			return;
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	size_t sizes[MAX_SIZES] = {65536, 2ul << 20, 32ul << 20};
@@ -239,7 +224,7 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++)
 		if (load(&Libs[Nlibs++], argv[i]) != 0)
 			return 1;
-	pin_to_last_cpu();
+	bench_pin_to_one_cpu();
 	base = map_destination();
 	src = alloc_source();
 	if (!base || !src)

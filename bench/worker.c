@@ -12,12 +12,12 @@
  * (see BENCH_BATCH_NS), alternating with the raw loop's batches from 2 MiB
  * up, and reports the fastest batch's ns per operation.
  */
+#include "pin_cpu.h"
 #include "pmembench.h"
 
 #include <errno.h>
 #include <libpmem.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,25 +207,6 @@ static char *map_window(const char *dir, char *path, size_t path_len)
 	return base;
 }
 
-/* Stays on the highest CPU it may use, so every worker of every round runs
- * on the same core and its caches, and the scheduler cannot migrate it
- * mid-batch. */
-static void pin_to_one_cpu(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return;
-	for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--) {
-		if (CPU_ISSET(cpu, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-			return;
-		}
-	}
-}
-
 /* The DRAM source, on huge pages where the kernel grants them: with 4 KiB
  * pages, where the 32 MiB source happened to land made the large copies of
  * one library differ by up to 2x from one process to the next. */
@@ -256,7 +237,7 @@ int bench_worker(const char *dir, double ms_per_case, const char *only)
 		fprintf(stderr, "pmem_bench: /proc/self/maps: no libpmem.so mapped\n");
 		return 1;
 	}
-	pin_to_one_cpu();
+	bench_pin_to_one_cpu();
 	src = alloc_source();
 	if (!src) {
 		fprintf(stderr, "pmem_bench: source buffer: %s\n", strerror(errno));
