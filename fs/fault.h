@@ -18,15 +18,22 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+/* One point of a countdown: armed (nonzero), it counts the point in
+ * *passed and fails it when the countdown reaches 0. */
+static inline bool pmfs_fault_point(unsigned long *countdown, unsigned long *passed)
+{
+	if (__builtin_expect(*countdown == 0, 1))
+		return false;
+	(*passed)++;
+	return --*countdown == 0;
+}
+
 extern unsigned long pmfs_fault_countdown;
 extern unsigned long pmfs_fault_passed;
 
 static inline bool pmfs_fault_hit(void)
 {
-	if (__builtin_expect(pmfs_fault_countdown == 0, 1))
-		return false;
-	pmfs_fault_passed++;
-	return --pmfs_fault_countdown == 0;
+	return pmfs_fault_point(&pmfs_fault_countdown, &pmfs_fault_passed);
 }
 
 extern unsigned long pmfs_fault_eio_countdown;
@@ -34,10 +41,7 @@ extern unsigned long pmfs_fault_eio_passed;
 
 static inline bool pmfs_fault_eio_hit(void)
 {
-	if (__builtin_expect(pmfs_fault_eio_countdown == 0, 1))
-		return false;
-	pmfs_fault_eio_passed++;
-	return --pmfs_fault_eio_countdown == 0;
+	return pmfs_fault_point(&pmfs_fault_eio_countdown, &pmfs_fault_eio_passed);
 }
 
 static inline void *pmfs_malloc(size_t n)
