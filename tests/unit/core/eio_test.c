@@ -38,16 +38,10 @@
 
 static unsigned long total_points;
 
+/* Lookups that set an operation up run with faults paused. */
 static pmfs_ino_t ino_of(struct pmfs *fs, const char *name)
 {
-	unsigned long saved = pmfs_fault_eio_countdown;
-	pmfs_ino_t ino;
-
-	pmfs_fault_eio_countdown = 0;
-	ino = lookup_ino(fs, ROOT, name);
-	pmfs_fault_eio_countdown = saved;
-	assert_true(ino != 0);
-	return ino;
+	return fault_walk_lookup(fs, ROOT, name);
 }
 
 static void fresh(struct core_env *env)

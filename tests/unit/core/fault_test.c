@@ -33,14 +33,7 @@ static unsigned long total_points;
 /* Lookups that set an operation up run with faults paused. */
 static pmfs_ino_t ino_of(struct pmfs *fs, pmfs_ino_t dir, const char *name)
 {
-	unsigned long saved = pmfs_fault_countdown;
-	pmfs_ino_t ino;
-
-	pmfs_fault_countdown = 0;
-	ino = lookup_ino(fs, dir, name);
-	pmfs_fault_countdown = saved;
-	assert_true(ino != 0);
-	return ino;
+	return fault_walk_lookup(fs, dir, name);
 }
 
 static void fresh(struct core_env *env)
@@ -201,13 +194,12 @@ static long op_mknod(struct pmfs *fs)
 static long op_unlink_open(struct pmfs *fs)
 {
 	pmfs_ino_t f = ino_of(fs, ROOT, "f");
-	unsigned long saved = pmfs_fault_countdown;
+	struct fault_pause p = fault_pause();
 	struct stat st;
 	int err;
 
-	pmfs_fault_countdown = 0;
 	expect_ok(pmfs_lookup(fs, ROOT, "f", &st)); /* the open reference */
-	pmfs_fault_countdown = saved;
+	fault_resume(p);
 	err = pmfs_unlink(fs, ROOT, "f");
 	expect_ok(pmfs_forget(fs, f, 1));
 	return err;

@@ -7,8 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "fault_walk.h"
 #include "tree_sig.h"
+
+struct fault_pause fault_pause(void)
+{
+	struct fault_pause p = {pmfs_fault_countdown, pmfs_fault_eio_countdown};
+
+	pmfs_fault_countdown = 0;
+	pmfs_fault_eio_countdown = 0;
+	return p;
+}
+
+void fault_resume(struct fault_pause p)
+{
+	pmfs_fault_countdown = p.countdown;
+	pmfs_fault_eio_countdown = p.eio_countdown;
+}
+
+pmfs_ino_t fault_walk_lookup(struct pmfs *fs, pmfs_ino_t dir, const char *name)
+{
+	struct fault_pause p = fault_pause();
+	pmfs_ino_t ino = lookup_ino(fs, dir, name);
+
+	fault_resume(p);
+	assert_true(ino != 0);
+	return ino;
+}
 
 /* Unmounts, checks the image, mounts again and compares the tree. */
 static void check_on_media(const struct fault_walk *w, struct core_env *env, const char *want,

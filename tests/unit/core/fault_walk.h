@@ -51,4 +51,14 @@ struct fault_walk_counts {
 /* Fails every point of op once; fails the test on the first wrong tree. */
 struct fault_walk_counts fault_walk(const struct fault_walk *w, const char *name, fault_op_fn op);
 
+/* The steps that set an operation up (lookups, an extra reference) run
+ * with every countdown paused, so its points are the operation's own. */
+struct fault_pause {
+	unsigned long countdown, eio_countdown;
+};
+struct fault_pause fault_pause(void);
+void fault_resume(struct fault_pause p);
+/* lookup_ino with the countdowns paused; the name must exist. */
+pmfs_ino_t fault_walk_lookup(struct pmfs *fs, pmfs_ino_t dir, const char *name);
+
 #endif
