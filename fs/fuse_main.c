@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	log_mount_info(args.device, &info);
+	pmfs_fuse_splice_set_backing(info.is_devdax);
 	pf.read_only = args.read_only;
 	pf.writeback_cache = args.writeback_cache;
 	pf.attr_timeout = args.attr_timeout;

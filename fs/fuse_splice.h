@@ -23,6 +23,10 @@
  */
 int pmfs_fuse_splice_prepare(size_t bufsize, unsigned long *raised_from);
 
+/* Before the loop: whether the device is device-DAX (copies are then
+ * always flushed; an emulation file asks libpmem). */
+void pmfs_fuse_splice_set_backing(bool is_devdax);
+
 /* In ->init: ask for FUSE_CAP_SPLICE_READ if the kernel offers it. */
 void pmfs_fuse_splice_init(struct fuse_conn_info *conn);
 
