@@ -253,13 +253,22 @@ static void check(const char *p, size_t len, uint64_t seed, const char *what)
 	}
 }
 
+/* Waits for DIR/NAME.  A test that failed removes DIR (its cleanup) or
+ * dies: then the holder gives up instead of waiting forever. */
 static void wait_for(const char *dir, const char *name)
 {
 	char path[4096];
+	pid_t parent = getppid();
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	while (access(path, F_OK) != 0)
+	while (access(path, F_OK) != 0) {
+		if (access(dir, F_OK) != 0 || getppid() != parent) {
+			fprintf(stderr, "dmap_tool: %s went away (the test ended): exiting\n",
+				dir);
+			exit(3);
+		}
 		usleep(10000);
+	}
 }
 
 static void touch(const char *dir, const char *name)
