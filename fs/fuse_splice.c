@@ -94,8 +94,15 @@ int pmfs_fuse_splice_prepare(size_t bufsize, unsigned long *raised_from)
 
 void pmfs_fuse_splice_init(struct fuse_conn_info *conn)
 {
+#ifdef PMEMFS_PERSIST_TRACE
+	/* The recorder sees the stores libpmem makes, not the kernel's stores
+	 * of a read(2) from the pipe: in the persist-trace build every WRITE
+	 * is copied by the core (pm_copy_nt), so no persisted store is missed. */
+	conn->want &= ~FUSE_CAP_SPLICE_READ;
+#else
 	if (conn->capable & FUSE_CAP_SPLICE_READ)
 		conn->want |= FUSE_CAP_SPLICE_READ;
+#endif
 	/* Replies are written from the mapping (fuse_ops.c emit_read); libfuse
 	 * only splices replies given as fd buffers, so these would be unused. */
 	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
