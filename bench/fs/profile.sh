@@ -45,7 +45,12 @@ m=$work/mnt
 daemon=
 cleanup() {
 	grep -qs " $m " /proc/self/mounts && { umount "$m" || umount -l "$m"; }
-	[ -n "$daemon" ] && wait "$daemon" 2>/dev/null
+	# a daemon that never mounted (or is stuck) gets no unmount to end it
+	if [ -n "$daemon" ]; then
+		for _ in $(seq 50); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+	fi
 	rm -f "$image"
 	rm -rf "$work"
 }
@@ -59,8 +64,10 @@ flags=-f
 [ "$mode" = ops ] && flags=-d
 "$build/fs/pmemfs-fuse" "$image" "$m" $flags >"$work/log" 2>&1 &
 daemon=$!
-for _ in $(seq 100); do
+# up to 60 s: a 4 GiB image is populated at mount, slow on a busy machine
+for _ in $(seq 600); do
 	grep -qs " $m " /proc/self/mounts && break
+	kill -0 "$daemon" 2>/dev/null || break
 	sleep 0.1
 done
 grep -qs " $m " /proc/self/mounts || die "mounting pmemfs" "$(tail -2 "$work/log")"
