@@ -62,9 +62,14 @@ def load(path):
     # a value measured in another round wins over a failure: keep the
     # failure's reason in the list below, not in the table
     failed_cells = {k: v for k, v in fails.items() if k not in vals}
-    # the scaling row is derived from two measured rows of the same run
+    # the scaling row is derived from two measured rows: the median of the
+    # per-round ratios when every round has both (a ratio of two medians
+    # could pair a fast round with a slow one), else the ratio of medians
     for s, _ in SYSTEMS:
-        if (("w1", s) in vals and ("w2", s) in vals and vals[("w1", s)] > 0):
+        w1, w2 = runs.get(("w1", s), []), runs.get(("w2", s), [])
+        if w1 and len(w1) == len(w2) and min(w1) > 0:
+            vals[("scaling", s)] = statistics.median(b / a for a, b in zip(w1, w2))
+        elif (("w1", s) in vals and ("w2", s) in vals and vals[("w1", s)] > 0):
             vals[("scaling", s)] = vals[("w2", s)] / vals[("w1", s)]
         elif ("w1", s) in failed_cells or ("w2", s) in failed_cells:
             failed_cells[("scaling", s)] = "FAILED"
