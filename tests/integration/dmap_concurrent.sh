@@ -5,34 +5,19 @@
 # through the mount agree; several mappers at once each get a direct map.
 source "$(dirname "$0")/lib.sh"
 require_fuse
-TOOL=$HELPER_DIR/dmap_tool
+source "$(dirname "$0")/dmap_restart_lib.sh"
 setup_fs 256M
 mount_fs
-SYNC=$WORK/sync
-mkdir "$SYNC"
-"$TOOL" map "$MNT/f" 10485760 1 >/dev/null || fail "creating f"
-"$TOOL" hold "$MNT/f" 2 3 "$SYNC" >"$WORK/hold.out" 2>&1 &
-HOLD=$!
-deadline=$((SECONDS + 20))
-until [ -e "$SYNC/ready" ]; do
-	kill -0 $HOLD 2>/dev/null || fail "holder died: $(cat "$WORK/hold.out")"
-	[ $SECONDS -lt $deadline ] || fail "holder not ready"
-	sleep 0.05
-done
+map_held "$MNT/f" 10485760 2 3
 out=$("$TOOL" check "$MNT/f" 2) || fail "second mapper does not see the holder's stores: $out"
 assert_eq "second mapper" "mode=direct is_pmem=0 len=10485760" "$out"
 "$TOOL" verify "$MNT/f" 2 || fail "read() while mapped twice"
-touch "$SYNC/go"
-until [ -e "$SYNC/done" ]; do
-	kill -0 $HOLD 2>/dev/null || fail "holder failed: $(cat "$WORK/hold.out")"
-	sleep 0.05
-done
+go_holder "$SYNC" "$HOLD"
 "$TOOL" check "$MNT/f" 3 >/dev/null || fail "second mapper does not see the holder's later stores"
 # a third mapper's stores, while the holder still maps the file
 "$TOOL" map "$MNT/f" 0 4 >/dev/null || fail "third mapper"
 "$TOOL" verify "$MNT/f" 4 || fail "read() after the third mapper"
-touch "$SYNC/exit"
-wait $HOLD || fail "holder failed: $(cat "$WORK/hold.out")"
+exit_holder "$SYNC" "$HOLD"
 
 # eight mappers at once, each storing the same pattern and checking it
 pids=()
