@@ -1,8 +1,9 @@
 # dmap_restart_lib.sh - helpers of the direct-map tests that hold a
 # mapping while the daemon truncates, unlinks, restarts or dies under it
 # (dmap_restart_*.sh, dmap_truncate.sh, dmap_kill.sh, dmap_concurrent.sh;
-# sourced after lib.sh, not a test itself): start an application holding a direct mapping, kill -9 the
-# daemon under it, fill the free space, wait for the restored pins to go.
+# sourced after lib.sh, not a test itself): start an application holding a
+# direct mapping, kill -9 the daemon under it, fill the free space, wait
+# for the restored pins to go.
 TOOL=$HELPER_DIR/dmap_tool
 
 # free_blocks: the mount's free blocks (statfs)
