@@ -78,45 +78,39 @@ static double entry_timeout_in(fuse_req_t req, const struct stat *dir)
 }
 
 typedef int (*dir_check_fn)(struct pmfs_caller *c, const struct stat *dir);
+typedef int (*inode_check_fn)(struct pmfs_caller *c, const struct stat *st, int arg);
 
-/* Runs check on directory ino for the caller; *timeout: for names in it. */
-static int check_dir(fuse_req_t req, fuse_ino_t ino, dir_check_fn check, double *timeout)
+/* Runs one of the two kinds of check on the attributes of ino for the
+ * caller of req; timeout (if not NULL): for names in ino, once its
+ * attributes are known. */
+static int run_check(fuse_req_t req, fuse_ino_t ino, dir_check_fn dcheck, inode_check_fn icheck,
+		     int arg, double *timeout)
 {
 	struct pmfs_caller c;
-	struct stat dir;
-	int ret;
+	struct stat st;
+	int ret = pmfs_getattr(req_fs(req), ino, &st);
 
-	*timeout = req_fuse(req)->entry_timeout;
-	if (!daemon_checks(req))
-		return 0;
-	ret = pmfs_getattr(req_fs(req), ino, &dir);
 	if (ret < 0)
 		return ret;
-	*timeout = entry_timeout_in(req, &dir);
+	if (timeout)
+		*timeout = entry_timeout_in(req, &st);
 	pmfs_caller_init(&c, req);
-	ret = check(&c, &dir);
+	ret = dcheck ? dcheck(&c, &st) : icheck(&c, &st, arg);
 	pmfs_caller_done(&c);
 	return ret;
 }
 
-typedef int (*inode_check_fn)(struct pmfs_caller *c, const struct stat *st, int arg);
+/* Runs check on directory ino for the caller; *timeout: for names in it. */
+static int check_dir(fuse_req_t req, fuse_ino_t ino, dir_check_fn check, double *timeout)
+{
+	*timeout = req_fuse(req)->entry_timeout;
+	return daemon_checks(req) ? run_check(req, ino, check, NULL, 0, timeout) : 0;
+}
 
 /* Runs check(caller, attributes of ino, arg) when the daemon checks. */
 static int check_inode(fuse_req_t req, fuse_ino_t ino, inode_check_fn check, int arg)
 {
-	struct pmfs_caller c;
-	struct stat st;
-	int ret;
-
-	if (!daemon_checks(req))
-		return 0;
-	ret = pmfs_getattr(req_fs(req), ino, &st);
-	if (ret < 0)
-		return ret;
-	pmfs_caller_init(&c, req);
-	ret = check(&c, &st, arg);
-	pmfs_caller_done(&c);
-	return ret;
+	return daemon_checks(req) ? run_check(req, ino, NULL, check, arg, NULL) : 0;
 }
 
 /* For ops that hand out a new reference: reply with the entry or the error. */
