@@ -92,6 +92,11 @@ enum pmfs_media_op {
  */
 int pmfs_media_copy(struct pmfs *fs, enum pmfs_media_op op, void *dst, const void *src, size_t n);
 
+/* memcpy with SIGBUS caught and nothing recorded: 0, or -EFAULT as the
+ * kernel's copy would give (the caller probes the pages, as after a
+ * writev from the mapping that failed). */
+int pmfs_guarded_memcpy(void *dst, const void *src, size_t n);
+
 /* pmfs_media_copy for a write whose source is a callback: fill(ctx, dev, n)
  * runs under the guard; its -EFAULT (the kernel could not store into the
  * mapping) becomes -EIO with the bad page recorded. */

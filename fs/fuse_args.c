@@ -22,6 +22,7 @@ enum { KEY_READ_ONLY, KEY_ALLOW_OTHER, KEY_POSITIONAL };
 static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("writeback_cache", writeback_cache, 1),
     PMFS_OPT("default_permissions", default_permissions, 1),
+    PMFS_OPT("no_uring", no_uring, 1),
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
     FUSE_OPT_KEY("ro", KEY_READ_ONLY),
@@ -46,6 +47,10 @@ static void print_usage(const char *prog)
 	       "                           checks them otherwise; the kernel's checks cost a\n"
 	       "                           GETATTR of the directory after each create/unlink;\n"
 	       "                           implied by writeback_cache)\n"
+	       "    -o no_uring            serve requests through /dev/fuse only (by default\n"
+	       "                           they come through one io_uring queue per CPU where\n"
+	       "                           the kernel has FUSE over io_uring; as root the\n"
+	       "                           daemon switches on fuse.enable_uring for that)\n"
 	       "    --version, -V          print the pmemfs and libfuse versions\n\n",
 	       prog);
 }

@@ -13,6 +13,7 @@ struct pmfs_fuse_args {
 	int read_only;
 	int writeback_cache;
 	int default_permissions; /* the kernel checks permissions, not perm.c */
+	int no_uring;		 /* serve /dev/fuse only, never io_uring */
 	int allow_other;	 /* -o allow_other or allow_root: other users come in */
 	double attr_timeout;
 	double entry_timeout;

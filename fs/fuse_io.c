@@ -38,13 +38,16 @@
 #include <unistd.h>
 
 #include "fuse_io.h"
+#include "fuse_uring.h"
 
 /* Set by the read hook for the request this thread runs next. */
 static _Thread_local bool kill_suidgid;
-/* The unique id of FUSE_INIT, whose reply gets the extra flag.  The
+/* The unique id of FUSE_INIT, whose reply gets the extra flags.  The
  * kernel holds every other request until INIT is answered. */
 static uint64_t init_unique;
 static atomic_bool init_seen;
+/* The kernel offered FUSE_OVER_IO_URING in INIT (fuse_uring.c). */
+static bool init_offers_uring;
 
 bool pmfs_fuse_req_kill_suidgid(void)
 {
@@ -76,8 +79,17 @@ static bool request_kills(const char *buf, size_t len)
 	}
 }
 
-/* What this thread must remember of the request it received. */
-static void note_request(const void *buf, size_t len)
+/* Whether INIT's flags2 carries FUSE_OVER_IO_URING. */
+static bool offers_uring(const char *buf, size_t len)
+{
+	const struct fuse_init_in *arg = (const void *)(buf + sizeof(struct fuse_in_header));
+
+	if (len < sizeof(struct fuse_in_header) + sizeof(*arg) || !(arg->flags & FUSE_INIT_EXT))
+		return false;
+	return ((uint64_t)arg->flags2 << 32) & PMFS_FUSE_OVER_IO_URING;
+}
+
+void pmfs_fuse_io_note_request(const void *buf, size_t len)
 {
 	const struct fuse_in_header *in = buf;
 
@@ -86,6 +98,7 @@ static void note_request(const void *buf, size_t len)
 		return;
 	if (in->opcode == FUSE_INIT) {
 		init_unique = in->unique;
+		init_offers_uring = offers_uring(buf, len);
 		atomic_store(&init_seen, true);
 	}
 	kill_suidgid = request_kills(buf, len);
@@ -96,7 +109,7 @@ static ssize_t io_read(int fd, void *buf, size_t buf_len, void *userdata)
 	ssize_t res = read(fd, buf, buf_len);
 
 	(void)userdata;
-	note_request(buf, res > 0 ? (size_t)res : 0);
+	pmfs_fuse_io_note_request(buf, res > 0 ? (size_t)res : 0);
 	return res;
 }
 
@@ -216,7 +229,7 @@ static ssize_t io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offou
 			return fail_eio();
 		n = read(fdin, buf, len);
 		if (n > 0) {
-			note_request(buf, (size_t)n);
+			pmfs_fuse_io_note_request(buf, (size_t)n);
 			if (write(fdout, buf, (size_t)n) != n) {
 				free(buf);
 				return fail_eio();
@@ -231,7 +244,7 @@ static ssize_t io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offou
 	h = n < (ssize_t)PEEK_MAX ? n : (ssize_t)PEEK_WRITE;
 	if (read(p->fd[0], head, (size_t)h) != h)
 		return fail_eio();
-	note_request(head, (size_t)h);
+	pmfs_fuse_io_note_request(head, (size_t)h);
 	if (write(fdout, head, (size_t)h) != h)
 		return fail_eio();
 	for (rest = (size_t)(n - h); rest > 0; rest -= (size_t)r) {
@@ -242,27 +255,50 @@ static ssize_t io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offou
 	return n;
 }
 
-/* The INIT reply is one fuse_out_header and one fuse_init_out. */
-static void add_killpriv_v2(struct iovec *iov, int count)
+/*
+ * The INIT reply is one fuse_out_header and one fuse_init_out: adds
+ * KILLPRIV_V2, and FUSE_OVER_IO_URING when the kernel offered it and the
+ * daemon wants it.  Returns true if the reply asks for io_uring.
+ */
+static bool add_init_flags(struct iovec *iov, int count)
 {
 	struct fuse_out_header *out = iov[0].iov_base;
 	struct fuse_init_out *arg;
+	bool uring;
 
 	if (count < 2 || iov[0].iov_len < sizeof(*out) ||
 	    out->unique != init_unique || out->error != 0 ||
 	    iov[1].iov_len < offsetof(struct fuse_init_out, flags) + sizeof(arg->flags))
-		return;
+		return false;
 	arg = iov[1].iov_base;
 	arg->flags |= FUSE_HANDLE_KILLPRIV_V2;
 	atomic_store(&init_seen, false);
+	uring = init_offers_uring && pmfs_fuse_uring_wanted() &&
+		iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + sizeof(arg->flags2);
+	if (uring) {
+		arg->flags |= FUSE_INIT_EXT;
+		arg->flags2 |= (uint32_t)(PMFS_FUSE_OVER_IO_URING >> 32);
+	}
+	return uring;
 }
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
+	bool init, uring = false;
+	ssize_t ret = pmfs_fuse_uring_reply(iov, count);
+
 	(void)userdata;
-	if (atomic_load_explicit(&init_seen, memory_order_relaxed))
-		add_killpriv_v2(iov, count);
-	return writev(fd, iov, count);
+	if (ret != -2)
+		return ret; /* the reply of a request that came by io_uring */
+	init = atomic_load_explicit(&init_seen, memory_order_relaxed);
+	if (init)
+		uring = add_init_flags(iov, count);
+	ret = writev(fd, iov, count);
+	/* The kernel has taken INIT (inside writev): the queues register
+	 * now, or end if the mount is not on io_uring. */
+	if (init && !atomic_load(&init_seen))
+		pmfs_fuse_uring_go(uring && ret >= 0);
+	return ret;
 }
 
 int pmfs_fuse_io_install(struct fuse_session *se)

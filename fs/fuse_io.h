@@ -15,6 +15,11 @@
 /* After fuse_session_mount(), before the loop.  0 or -1. */
 int pmfs_fuse_io_install(struct fuse_session *se);
 
+/* What this thread must remember of the request it is about to run (its
+ * KILL_SUIDGID flag; INIT's offers): for requests not read by the hooks
+ * (fuse_uring.c). */
+void pmfs_fuse_io_note_request(const void *buf, size_t len);
+
 /* True if the request being run on this thread is a WRITE, truncating
  * SETATTR or O_TRUNC OPEN with the kernel's KILL_SUIDGID flag. */
 bool pmfs_fuse_req_kill_suidgid(void);

@@ -19,6 +19,7 @@
 #include "fuse_dmap.h"
 #include "fuse_ops.h"
 #include "fuse_splice.h"
+#include "fuse_uring.h"
 
 /* Turns the core's mount errors into something a user can act on. */
 static void explain_mount_error(const char *device, int err)
@@ -137,6 +138,9 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 		fuse_session_destroy(pf->se);
 		return -1;
 	}
+	/* Before mounting: the kernel offers io_uring in FUSE_INIT only if
+	 * its switch is on when the mount is made. */
+	pmfs_fuse_uring_prepare(!args->no_uring && !args->cmd.singlethread);
 	/* Before mounting: afterwards the lookup would wait for this daemon. */
 	have_real = realpath(args->cmd.mountpoint, realmnt) != NULL;
 	if (fuse_session_mount(pf->se, args->cmd.mountpoint) != 0) {
@@ -150,12 +154,16 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 	if (pmfs_fuse_io_install(pf->se) != 0)
 		pmfs_fuse_log(PMFS_LOG_WARN, "cannot hook /dev/fuse I/O: every write asks "
 					     "for security.capability first");
+	/* Before the loop, which answers INIT. */
+	pmfs_fuse_uring_setup(pf->se);
 	if (have_real)
 		raise_readahead(realmnt);
 	prepare_splice();
 	pmfs_fuse_detach_done(0);
 	ret = run_loop(pf->se, &args->cmd);
 	fuse_session_unmount(pf->se);
+	/* The queue threads run requests on the session: gone before it is. */
+	pmfs_fuse_uring_stop();
 	fuse_remove_signal_handlers(pf->se);
 	fuse_session_destroy(pf->se);
 	if (ret < 0)

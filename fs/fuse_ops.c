@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "badblocks.h"
 #include "fuse_io.h"
@@ -198,14 +199,31 @@ static void pmfs_fuse_lookup(fuse_req_t req, fuse_ino_t parent, const char *name
 	reply_entry(req, ret, &st, timeout);
 }
 
+/* Tests only (uring.sh): PMEMFS_TEST_FORGET_DELAY_MS holds every FORGET
+ * back, to make the FORGET-after-UNLINK race of wait_for_space() certain. */
+static void test_forget_delay(void)
+{
+	static int delay_ms = -1;
+
+	if (delay_ms < 0) {
+		const char *v = getenv("PMEMFS_TEST_FORGET_DELAY_MS");
+
+		delay_ms = v ? atoi(v) : 0;
+	}
+	if (delay_ms > 0)
+		usleep((useconds_t)delay_ms * 1000);
+}
+
 static void pmfs_fuse_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	test_forget_delay();
 	pmfs_forget(req_fs(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void pmfs_fuse_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	test_forget_delay();
 	for (size_t i = 0; i < count; i++)
 		pmfs_forget(req_fs(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
@@ -513,6 +531,26 @@ static void pmfs_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 		fuse_reply_open(req, fi);
 }
 
+/*
+ * ENOSPC while unlinked inodes wait to be freed: rm(1) returns when UNLINK
+ * is answered, and the space comes back with the FORGET the kernel sends
+ * after it, through /dev/fuse, while the next WRITE may arrive first by
+ * io_uring (fuse_uring.c).  So before giving up, wait for those frees: up
+ * to 100 ms, polled every millisecond.  An inode held open after unlink
+ * keeps the list non-empty, which costs its ENOSPC that wait.  True: try
+ * again.
+ */
+#define SPACE_WAIT_TRIES 100
+
+static bool wait_for_space(struct pmfs *fs, long ret, unsigned *tries)
+{
+	if (ret != -ENOSPC || *tries >= SPACE_WAIT_TRIES || !pmfs_orphans_pending(fs))
+		return false;
+	(*tries)++;
+	usleep(1000);
+	return true;
+}
+
 static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			     struct fuse_file_info *fi)
 {
@@ -521,11 +559,14 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 	struct fuse_entry_param e;
 	struct stat st;
 	double timeout;
+	unsigned tries = 0;
 	int ret = check_dir(req, parent, pmfs_perm_create, &timeout);
 
 	if (ret == 0)
-		ret = pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG, ctx->uid,
-				  ctx->gid, &st);
+		do
+			ret = pmfs_create(pf->fs, parent, name, (mode & ~S_IFMT) | S_IFREG,
+					  ctx->uid, ctx->gid, &st);
+		while (wait_for_space(pf->fs, ret, &tries));
 	if (ret < 0) {
 		reply_status(req, ret);
 		return;
@@ -584,18 +625,19 @@ static void pmfs_fuse_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
  * writeback (fi->writepage) of a shared mapping opened with O_APPEND.
  */
 static void write_reply(fuse_req_t req, fuse_ino_t ino, const char *buf, int pipe_fd,
-			bool *drained, size_t size, off_t off)
+			size_t *taken, size_t size, off_t off)
 {
 	/* KILLPRIV_V2 (fuse_io.c): the kernel no longer clears set-ID bits
 	 * before a write; FUSE_WRITE_KILL_SUIDGID asks us to, in the write. */
 	unsigned flags = pmfs_fuse_req_kill_suidgid() ? PMFS_WRITE_KILL_SUIDGID : 0;
 	bool kill = flags && will_kill_suidgid(req, ino);
+	unsigned tries = 0;
 	ssize_t ret;
 
-	if (buf)
-		ret = pmfs_write(req_fs(req), ino, buf, size, off, flags);
-	else
-		ret = pmfs_fuse_write_pipe(req_fs(req), ino, pipe_fd, size, off, flags, drained);
+	do
+		ret = buf ? pmfs_write(req_fs(req), ino, buf, size, off, flags)
+			  : pmfs_fuse_write_pipe(req_fs(req), ino, pipe_fd, size, off, flags, taken);
+	while ((buf || *taken == 0) && wait_for_space(req_fs(req), ret, &tries));
 	if (ret > 0 && kill)
 		kernel_forget_attrs(req, ino);
 	if (ret < 0)
@@ -621,7 +663,7 @@ static void pmfs_fuse_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufv
 				off_t off, struct fuse_file_info *fi)
 {
 	const struct fuse_buf *b = &bufv->buf[bufv->idx];
-	bool drained = false;
+	size_t taken = 0;
 
 	(void)fi;
 	if (!(b->flags & FUSE_BUF_IS_FD)) {
@@ -629,8 +671,8 @@ static void pmfs_fuse_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufv
 			    b->size - bufv->off, off);
 		return;
 	}
-	write_reply(req, ino, NULL, b->fd, &drained, b->size, off);
-	if (drained)
+	write_reply(req, ino, NULL, b->fd, &taken, b->size, off);
+	if (taken == b->size)
 		bufv->idx = bufv->count;
 }
 
@@ -890,9 +932,13 @@ static void pmfs_fuse_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t 
 				struct fuse_file_info *fi)
 {
 	struct pmfs_fuse *pf = req_fuse(req);
-	int ret = pmfs_fallocate(pf->fs, ino, mode, off, len);
+	unsigned tries = 0;
+	int ret;
 
 	(void)fi;
+	do
+		ret = pmfs_fallocate(pf->fs, ino, mode, off, len);
+	while (wait_for_space(pf->fs, ret, &tries));
 	reply_status(req, ret);
 	/* Not every kernel drops cached pages for a zeroed range; make sure
 	 * (after the reply: the kernel holds the inode lock until then). */

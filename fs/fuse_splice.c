@@ -162,12 +162,12 @@ static int copy_from_pipe(void *ctx, void *dst, size_t n)
 }
 
 ssize_t pmfs_fuse_write_pipe(struct pmfs *fs, fuse_ino_t ino, int fd, size_t size, off_t off,
-			     unsigned flags, bool *drained)
+			     unsigned flags, size_t *taken)
 {
 	struct pipe_src p = {.fd = fd, .taken = 0};
 	const struct pmfs_wsrc src = {.copy = copy_from_pipe, .ctx = &p};
 	ssize_t ret = pmfs_write_src(fs, ino, &src, size, off, flags);
 
-	*drained = p.taken == size;
+	*taken += p.taken;
 	return ret;
 }

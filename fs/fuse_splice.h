@@ -31,10 +31,11 @@ void pmfs_fuse_splice_set_backing(bool is_devdax);
 void pmfs_fuse_splice_init(struct fuse_conn_info *conn);
 
 /*
- * pmfs_write_src() from the first 'size' bytes of pipe 'fd'.  *drained is
- * set when all of them were taken (libfuse resets the pipe otherwise).
+ * pmfs_write_src() from the first 'size' bytes of pipe 'fd'.  *taken grows
+ * by the bytes read out of the pipe (libfuse resets the pipe unless all
+ * were taken; a retry is possible while none were).
  */
 ssize_t pmfs_fuse_write_pipe(struct pmfs *fs, fuse_ino_t ino, int fd, size_t size, off_t off,
-			     unsigned flags, bool *drained);
+			     unsigned flags, size_t *taken);
 
 #endif /* PMEMFS_FUSE_SPLICE_H */

@@ -35,6 +35,11 @@ int pmfs_orphan_add(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t ino, struct 
 	return err;
 }
 
+bool pmfs_orphans_pending(struct pmfs *fs)
+{
+	return __atomic_load_n(&fs->state->orphan_head, __ATOMIC_RELAXED) != 0;
+}
+
 /* Unlinks ino from the list in tx; the caller holds fs->orphan_lock. */
 static int orphan_remove(struct pmfs *fs, struct pmfs_tx *tx, pmfs_ino_t ino)
 {

@@ -62,6 +62,8 @@ int pmfs_statfs(struct pmfs *fs, struct statvfs *st);
 /* Names are NUL-terminated; longer than PMFS_NAME_MAX gives -ENAMETOOLONG. */
 int pmfs_lookup(struct pmfs *fs, pmfs_ino_t parent, const char *name, struct stat *st);
 int pmfs_forget(struct pmfs *fs, pmfs_ino_t ino, uint64_t nlookup);
+/* Whether unlinked inodes wait to be freed (referenced, or open). */
+bool pmfs_orphans_pending(struct pmfs *fs);
 int pmfs_getattr(struct pmfs *fs, pmfs_ino_t ino, struct stat *st);
 
 /* Bits for pmfs_setattr's 'to_set'. */

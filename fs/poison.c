@@ -146,6 +146,18 @@ int pmfs_media_copy(struct pmfs *fs, enum pmfs_media_op op, void *dst, const voi
 	return 0;
 }
 
+int pmfs_guarded_memcpy(void *dst, const void *src, size_t n)
+{
+	sigjmp_buf env;
+
+	if (sigsetjmp(env, 0) != 0)
+		return -EFAULT;
+	guard_env = &env;
+	memcpy(dst, src, n);
+	guard_env = NULL;
+	return 0;
+}
+
 int pmfs_media_fill(struct pmfs *fs, void *dev, size_t n,
 		    int (*fill)(void *ctx, void *dst, size_t n), void *ctx)
 {

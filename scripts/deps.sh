@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
 	build-essential meson ninja-build pkg-config git
-	libfuse3-dev fuse3 libndctl-dev libdaxctl-dev ndctl daxctl libcmocka-dev
+	libfuse3-dev fuse3 liburing-dev libndctl-dev libdaxctl-dev ndctl daxctl libcmocka-dev
 	# the references the tests and benchmarks compare against
 	libpmem-dev libpmemobj-dev libpmemblk-dev libpmemlog-dev pmdk-tools
 	# sanitizers and fuzzing

@@ -26,6 +26,7 @@ wl_timeout=240     # seconds before one command of a workload is killed
 rounds=1           # each value is the median of this many rounds
 systems="pmemfs null pt ptwb tmpfs"
 workloads="seqwrite seqread randread randwrite writers meta tar"
+pmemfs_opts=()
 examples=/usr/share/doc/libfuse3-dev/examples
 
 usage() {
@@ -46,6 +47,7 @@ Needs root, /dev/fuse, fio, gnuplot. Takes about 6 minutes.
   -w LIST       workloads, among: $workloads
   -R N          run every workload N times, report medians ($rounds)
   -r LIST       systems, among: $systems (pmemfs is always run)
+  -O OPTS       extra pmemfs-fuse options, e.g. -O "-o no_uring" (none)
   -h            this help
 EOF
 }
@@ -56,7 +58,7 @@ die() {
 }
 
 nobuild=0
-while getopts "o:b:s:t:n:w:r:R:Nh" opt; do
+while getopts "o:b:s:t:n:w:r:R:O:Nh" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	b) build=$OPTARG ;;
@@ -67,6 +69,7 @@ while getopts "o:b:s:t:n:w:r:R:Nh" opt; do
 	N) nobuild=1 ;;
 	R) rounds=$OPTARG ;;
 	r) systems="pmemfs ${OPTARG//pmemfs/}" ;;
+	O) read -ra pmemfs_opts <<<"$OPTARG" ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -188,7 +191,7 @@ start_sys() {
 
 	case $s in
 	tmpfs) return 0 ;;
-	pmemfs) "$pmemfs_fuse" "$image" "$m" -f >>"$work/log.$s" 2>&1 & ;;
+	pmemfs) "$pmemfs_fuse" "$image" "$m" -f "${pmemfs_opts[@]}" >>"$work/log.$s" 2>&1 & ;;
 	null) "$fuse_null" "$m" -f -o file_cap=$(((seq_mib > writer_mib ? seq_mib : writer_mib) << 20)) \
 		>>"$work/log.$s" 2>&1 & ;;
 	pt) "$work/passthrough_ll" -f -o source="$tmp/pt" "$m" >>"$work/log.$s" 2>&1 & ;;

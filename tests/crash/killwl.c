@@ -267,10 +267,13 @@ static const char *op_name(enum op_kind k)
 	return names[k];
 }
 
-/* The errors a FUSE mount gives once its daemon is gone. */
+/* The errors a FUSE mount gives once its daemon is gone.  ECANCELED: a
+ * request the kernel was handing to a daemon's io_uring queue thread as
+ * the thread died (fs/fuse_uring.c; the kernel's fuse_uring_send_in_task). */
 static int daemon_died(int err)
 {
-	return err == ENOTCONN || err == ECONNABORTED || err == EIO || err == ENODEV;
+	return err == ENOTCONN || err == ECONNABORTED || err == EIO || err == ENODEV ||
+	       err == ECANCELED;
 }
 
 static int run(const char *dir, const char *log, uint64_t seed)

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# FUSE over io_uring (fs/fuse_uring.c).  Where the kernel has it, the daemon
+# serves requests on one ring per possible CPU; with -o no_uring it stays
+# on /dev/fuse.  The same workload runs both ways, from every online CPU,
+# with the cases that broke while the rings were written:
+# - chmod closing a directory (with allow_other, the daemon then drops the
+#   names the kernel cached in it): the invalidation waits for the lock the
+#   chmod holds until its reply, so a ring's thread must not send it;
+# - punching a hole in a cached file: page invalidation, likewise;
+# - rm, then an immediate write into the freed space: the space comes
+#   back with a FORGET on /dev/fuse, which the write on a ring can overtake
+#   (PMEMFS_TEST_FORGET_DELAY_MS makes the FORGET late every time);
+# - SIGTERM, and a lazy unmount with a file still open.
+source "$(dirname "$0")/lib.sh"
+require_fuse
+setup_fs 64M
+
+PARAM=/sys/module/fuse/parameters/enable_uring
+cpus_in() { # "0-3,6" -> 5
+	local n=0 part
+	IFS=, read -ra parts <"$1"
+	for part in "${parts[@]}"; do
+		if [[ $part == *-* ]]; then n=$((n + ${part#*-} - ${part%-*} + 1)); else n=$((n + 1)); fi
+	done
+	echo $n
+}
+POSSIBLE=$(cpus_in /sys/devices/system/cpu/possible)
+ONLINE=$(cpus_in /sys/devices/system/cpu/online)
+rings_of() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
+
+workload() { # $1: what is mounted, for messages
+	local cpu i
+	for cpu in $(seq 0 $((ONLINE - 1))); do
+		taskset -c "$cpu" bash -c '
+			set -e
+			d=$1/cpu$2; mkdir "$d"
+			for i in $(seq 1 150); do echo "cpu $2 file $i" >"$d/f$i"; done
+			for i in $(seq 1 150); do stat -c %s "$d/f$i" >/dev/null; done
+			for i in $(seq 1 2 150); do rm "$d/f$i"; done
+			head -c 3M /dev/urandom >"$d/big"; cmp "$d/big" <(cat "$d/big")
+		' _ "$MNT" "$cpu" || fail "$1: workload on CPU $cpu failed"
+	done
+	for cpu in $(seq 0 $((ONLINE - 1))); do
+		assert_eq "$1: files left on CPU $cpu" 76 "$(ls "$MNT/cpu$cpu" | wc -l)"
+		assert_eq "$1: a file written on CPU $cpu" "cpu $cpu file 150" "$(cat "$MNT/cpu$cpu/f150")"
+	done
+
+	# a directory every caller could search stops being searchable
+	mkdir -p "$MNT/closing/sub"
+	chmod 0755 "$MNT/closing"
+	ls -la "$MNT/closing/sub" >/dev/null
+	timeout 20 chmod 0700 "$MNT/closing" || fail "$1: chmod closing a directory hung or failed"
+	setpriv --reuid=65534 --regid=65534 --clear-groups stat "$MNT/closing/sub" >/dev/null 2>&1 &&
+		fail "$1: user 65534 still reaches into a directory closed to it"
+	timeout 20 ls "$MNT/closing" >/dev/null || fail "$1: the closed directory hung"
+
+	# a hole punched in a file whose pages are cached
+	head -c 1M /dev/urandom >"$MNT/holes"
+	cat "$MNT/holes" >/dev/null
+	timeout 20 fallocate -p -o 8192 -l 16384 "$MNT/holes" || fail "$1: punching a hole failed"
+	assert_eq "$1: the punched range reads as zeros" \
+		"$(head -c 16384 /dev/zero | md5sum)" \
+		"$(dd if="$MNT/holes" bs=4096 skip=2 count=4 2>/dev/null | md5sum)"
+
+	# rm, then at once a write that needs the freed space
+	for i in 1 2 3 4 5; do
+		dd if=/dev/zero of="$MNT/filler" bs=1M count=128 2>/dev/null && fail "$1: 128 MiB fitted in 64"
+		rm "$MNT/filler"
+		head -c $((16 << 20)) /dev/zero >"$MNT/after-rm" ||
+			fail "$1: writing 16 MiB right after rm freed the space failed (round $i)"
+		rm "$MNT/after-rm"
+	done
+	rm -r "$MNT"/cpu* "$MNT/closing" "$MNT/holes"
+}
+
+chmod 0755 "$WORK"   # mktemp made it 0700: let user 65534 reach the mountpoint
+export PMEMFS_TEST_FORGET_DELAY_MS=30
+mount_fs -o allow_other
+chmod 0755 "$MNT"
+if [ -e "$PARAM" ]; then
+	assert_eq "kernel switch after a mount as root" Y "$(cat "$PARAM")"
+	assert_eq "io_uring instances of the daemon (one per possible CPU)" "$POSSIBLE" "$(rings_of "$DAEMON_PID")"
+else
+	note "this kernel has no FUSE over io_uring ($PARAM): the rings are not tested, /dev/fuse is"
+	assert_eq "io_uring instances of the daemon without kernel support" 0 "$(rings_of "$DAEMON_PID")"
+fi
+workload "default mount"
+unmount_fs
+fsck_clean
+
+mount_fs -o no_uring,allow_other
+chmod 0755 "$MNT"
+assert_eq "io_uring instances with -o no_uring" 0 "$(rings_of "$DAEMON_PID")"
+workload "-o no_uring"
+unmount_fs
+fsck_clean
+
+unset PMEMFS_TEST_FORGET_DELAY_MS
+
+# SIGTERM: the daemon unmounts, its rings end, it exits 0
+mount_fs
+echo kept >"$MNT/kept"
+kill -TERM "$DAEMON_PID"
+wait_daemon_exit SIGTERM
+assert_eq "exit status after SIGTERM" 0 "$DAEMON_STATUS"
+is_mounted "$MNT" && fail "still mounted after SIGTERM"
+fsck_clean
+
+# a lazy unmount while a file is open: it stays readable until closed,
+# then the kernel lets go of the rings and the daemon exits
+mount_fs
+exec 3<"$MNT/kept"
+umount -l "$MNT" || fail "umount -l failed"
+assert_eq "a file open across a lazy unmount" kept "$(cat <&3)"
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited while a file was still open"
+exec 3<&-
+wait_daemon_exit "the last file of a lazy unmount was closed"
+assert_eq "exit status after a lazy unmount" 0 "$DAEMON_STATUS"
+fsck_clean
