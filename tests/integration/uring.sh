@@ -27,6 +27,15 @@ cpus_in() { # "0-3,6" -> 5
 POSSIBLE=$(cpus_in /sys/devices/system/cpu/possible)
 ONLINE=$(cpus_in /sys/devices/system/cpu/online)
 rings_of() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
+# requests the rings have completed (each CQE is one request handed over)
+ring_cqes() {
+	local fd n=0 t
+	for fd in $(find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' -printf '%f\n' 2>/dev/null); do
+		t=$(awk '$1 == "CqTail:" { print $2 }' "/proc/$1/fdinfo/$fd")
+		n=$((n + ${t:-0}))
+	done
+	echo $n
+}
 
 workload() { # $1: what is mounted, for messages
 	local cpu i
@@ -85,6 +94,11 @@ else
 	assert_eq "io_uring instances of the daemon without kernel support" 0 "$(rings_of "$DAEMON_PID")"
 fi
 workload "default mount"
+if [ -e "$PARAM" ]; then
+	served=$(ring_cqes "$DAEMON_PID")
+	[ "$served" -gt 2000 ] || fail "the rings handed over only $served requests during the workload"
+	note "the rings handed over $served requests"
+fi
 unmount_fs
 fsck_clean
 
