@@ -23,6 +23,7 @@ static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("writeback_cache", writeback_cache, 1),
     PMFS_OPT("default_permissions", default_permissions, 1),
     PMFS_OPT("no_uring", no_uring, 1),
+    PMFS_OPT("read_cache", read_cache, 1),
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
     FUSE_OPT_KEY("ro", KEY_READ_ONLY),
@@ -51,6 +52,9 @@ static void print_usage(const char *prog)
 	       "                           they come through one io_uring queue per CPU where\n"
 	       "                           the kernel has FUSE over io_uring; as root the\n"
 	       "                           daemon switches on fuse.enable_uring for that)\n"
+	       "    -o read_cache          read-only opens read through the kernel's page\n"
+	       "                           cache (by default they read the device directly,\n"
+	       "                           like DAX; mappings always use the page cache)\n"
 	       "    --version, -V          print the pmemfs and libfuse versions\n\n",
 	       prog);
 }

@@ -14,6 +14,7 @@ struct pmfs_fuse_args {
 	int writeback_cache;
 	int default_permissions; /* the kernel checks permissions, not perm.c */
 	int no_uring;		 /* serve /dev/fuse only, never io_uring */
+	int read_cache;		 /* read-only opens read through the page cache */
 	int allow_other;	 /* -o allow_other or allow_root: other users come in */
 	double attr_timeout;
 	double entry_timeout;

@@ -48,6 +48,9 @@ static uint64_t init_unique;
 static atomic_bool init_seen;
 /* The kernel offered FUSE_OVER_IO_URING in INIT (fuse_uring.c). */
 static bool init_offers_uring;
+/* ... and FUSE_DIRECT_IO_ALLOW_MMAP (6.6+): answered yes. */
+static bool init_offers_dio_mmap;
+static atomic_bool dio_mmap;
 
 bool pmfs_fuse_req_kill_suidgid(void)
 {
@@ -79,14 +82,19 @@ static bool request_kills(const char *buf, size_t len)
 	}
 }
 
-/* Whether INIT's flags2 carries FUSE_OVER_IO_URING. */
-static bool offers_uring(const char *buf, size_t len)
+/* Whether INIT's flags2 carries a FUSE_* flag of bit 32 or above. */
+static bool offers_flag2(const char *buf, size_t len, uint64_t flag)
 {
 	const struct fuse_init_in *arg = (const void *)(buf + sizeof(struct fuse_in_header));
 
 	if (len < sizeof(struct fuse_in_header) + sizeof(*arg) || !(arg->flags & FUSE_INIT_EXT))
 		return false;
-	return ((uint64_t)arg->flags2 << 32) & PMFS_FUSE_OVER_IO_URING;
+	return ((uint64_t)arg->flags2 << 32) & flag;
+}
+
+bool pmfs_fuse_io_direct_mmap(void)
+{
+	return atomic_load_explicit(&dio_mmap, memory_order_relaxed);
 }
 
 void pmfs_fuse_io_note_request(const void *buf, size_t len)
@@ -98,7 +106,8 @@ void pmfs_fuse_io_note_request(const void *buf, size_t len)
 		return;
 	if (in->opcode == FUSE_INIT) {
 		init_unique = in->unique;
-		init_offers_uring = offers_uring(buf, len);
+		init_offers_uring = offers_flag2(buf, len, PMFS_FUSE_OVER_IO_URING);
+		init_offers_dio_mmap = offers_flag2(buf, len, PMFS_FUSE_DIRECT_IO_ALLOW_MMAP);
 		atomic_store(&init_seen, true);
 	}
 	kill_suidgid = request_kills(buf, len);
@@ -278,6 +287,12 @@ static bool add_init_flags(struct iovec *iov, int count)
 	if (uring) {
 		arg->flags |= FUSE_INIT_EXT;
 		arg->flags2 |= (uint32_t)(PMFS_FUSE_OVER_IO_URING >> 32);
+	}
+	if (init_offers_dio_mmap &&
+	    iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + sizeof(arg->flags2)) {
+		arg->flags |= FUSE_INIT_EXT;
+		arg->flags2 |= (uint32_t)(PMFS_FUSE_DIRECT_IO_ALLOW_MMAP >> 32);
+		atomic_store(&dio_mmap, true);
 	}
 	return uring;
 }

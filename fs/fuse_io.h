@@ -20,6 +20,13 @@ int pmfs_fuse_io_install(struct fuse_session *se);
  * (fuse_uring.c). */
 void pmfs_fuse_io_note_request(const void *buf, size_t len);
 
+/* FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+, not in Debian 12's headers):
+ * files opened with direct_io may still be mapped MAP_SHARED. */
+#define PMFS_FUSE_DIRECT_IO_ALLOW_MMAP (1ULL << 36)
+
+/* Whether INIT negotiated PMFS_FUSE_DIRECT_IO_ALLOW_MMAP. */
+bool pmfs_fuse_io_direct_mmap(void);
+
 /* True if the request being run on this thread is a WRITE, truncating
  * SETATTR or O_TRUNC OPEN with the kernel's KILL_SUIDGID flag. */
 bool pmfs_fuse_req_kill_suidgid(void);

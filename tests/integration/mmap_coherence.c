@@ -49,8 +49,8 @@ static void pread_all(int fd, void *buf, size_t len, off_t off, const char *what
 
 int main(int argc, char **argv)
 {
-	unsigned char *map, *buf;
-	int fd, direct;
+	unsigned char *map, *rmap, *buf;
+	int fd, direct, ro;
 
 	if (argc != 2 || !strcmp(argv[1], "--help")) {
 		fprintf(argc == 2 ? stdout : stderr, "usage: mmap_coherence FILE\n");
@@ -75,6 +75,25 @@ int main(int argc, char **argv)
 	memset(map + 100 * PAGE + 17, 0xb2, 2 * PAGE);
 	pread_all(fd, buf, 2 * PAGE, 100 * PAGE + 17, "read after mapped store");
 	expect_bytes("read after mapped store", buf, 0xb2, 2 * PAGE);
+
+	/* The same through a read-only open, which pmemfs-fuse serves past
+	 * the page cache (direct_io): the kernel must write the mapped
+	 * store back first.  And such a file can still be mapped shared. */
+	ro = open(argv[1], O_RDONLY);
+	if (ro < 0)
+		fail("open O_RDONLY: %s", strerror(errno));
+	pread_all(ro, buf, 2 * PAGE, 100 * PAGE + 17, "read-only open after mapped store");
+	expect_bytes("read-only open after mapped store", buf, 0xb2, 2 * PAGE);
+	rmap = mmap(NULL, FILE_SIZE, PROT_READ, MAP_SHARED, ro, 0);
+	if (rmap == MAP_FAILED)
+		fail("mmap MAP_SHARED of a read-only open: %s", strerror(errno));
+	expect_bytes("shared mapping of a read-only open", rmap + 100 * PAGE + 17, 0xb2, 2 * PAGE);
+	memset(map + 200 * PAGE, 0xd4, PAGE);
+	expect_bytes("shared mapping of a read-only open, later store", rmap + 200 * PAGE, 0xd4, PAGE);
+	pread_all(ro, buf, PAGE, 200 * PAGE, "read-only open after a later store");
+	expect_bytes("read-only open after a later store", buf, 0xd4, PAGE);
+	munmap(rmap, FILE_SIZE);
+	close(ro);
 
 	/* msync must reach the daemon: O_DIRECT reads skip the page cache. */
 	if (msync(map, FILE_SIZE, MS_SYNC) != 0)
