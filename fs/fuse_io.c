@@ -1,7 +1,9 @@
 /*
  * fuse_io.c - the daemon's own read and writev on /dev/fuse (libfuse's
- * fuse_session_custom_io), for one reason: to negotiate
- * FUSE_HANDLE_KILLPRIV_V2, which libfuse 3.14 has no FUSE_CAP_ for.
+ * fuse_session_custom_io): to negotiate what libfuse 3.14 has no FUSE_CAP_
+ * for (FUSE_HANDLE_KILLPRIV_V2 below; FUSE_OVER_IO_URING and
+ * FUSE_DIRECT_IO_ALLOW_MMAP in the INIT reply), and to route the replies
+ * of requests that came through io_uring back to their ring (fuse_uring.c).
  *
  * Why: FUSE mounts lack SB_NOSEC, so before every write() the kernel asks
  * getxattr("security.capability"): one round trip per WRITE (tar x of
@@ -266,8 +268,9 @@ static ssize_t io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offou
 
 /*
  * The INIT reply is one fuse_out_header and one fuse_init_out: adds
- * KILLPRIV_V2, and FUSE_OVER_IO_URING when the kernel offered it and the
- * daemon wants it.  Returns true if the reply asks for io_uring.
+ * KILLPRIV_V2; FUSE_OVER_IO_URING when the kernel offered it and the
+ * daemon wants it; FUSE_DIRECT_IO_ALLOW_MMAP when offered (fuse_ops.c's
+ * direct reads).  Returns true if the reply asks for io_uring.
  */
 static bool add_init_flags(struct iovec *iov, int count)
 {
@@ -282,18 +285,18 @@ static bool add_init_flags(struct iovec *iov, int count)
 	arg = iov[1].iov_base;
 	arg->flags |= FUSE_HANDLE_KILLPRIV_V2;
 	atomic_store(&init_seen, false);
-	uring = init_offers_uring && pmfs_fuse_uring_wanted() &&
-		iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + sizeof(arg->flags2);
-	if (uring) {
-		arg->flags |= FUSE_INIT_EXT;
+	/* flags2 (bits 32 and up) counts only with FUSE_INIT_EXT set */
+	if (iov[1].iov_len < offsetof(struct fuse_init_out, flags2) + sizeof(arg->flags2))
+		return false;
+	uring = init_offers_uring && pmfs_fuse_uring_wanted();
+	if (uring)
 		arg->flags2 |= (uint32_t)(PMFS_FUSE_OVER_IO_URING >> 32);
-	}
-	if (init_offers_dio_mmap &&
-	    iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + sizeof(arg->flags2)) {
-		arg->flags |= FUSE_INIT_EXT;
+	if (init_offers_dio_mmap) {
 		arg->flags2 |= (uint32_t)(PMFS_FUSE_DIRECT_IO_ALLOW_MMAP >> 32);
 		atomic_store(&dio_mmap, true);
 	}
+	if (uring || init_offers_dio_mmap)
+		arg->flags |= FUSE_INIT_EXT;
 	return uring;
 }
 

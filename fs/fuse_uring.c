@@ -93,13 +93,10 @@ _Static_assert(sizeof(struct uring_cmd_req) == 24, "fuse_uring_cmd_req");
 #define PREFIX_SIZE 4096u
 #define SLOT_SIZE (PREFIX_SIZE + PAYLOAD_SIZE)
 
-struct ring_queue;
-
 struct ring_ent {
 	struct uring_req_header hdr;
 	struct iovec iov[2];
 	char *payload;
-	struct ring_queue *q;
 	uint64_t commit_id;
 	bool replied;
 	bool live;	 /* not ended by the kernel */
@@ -140,14 +137,14 @@ static _Thread_local struct ring_ent *current_ent;
 
 #define SYSFS_ENABLE "/sys/module/fuse/parameters/enable_uring"
 
-bool pmfs_fuse_uring_prepare(bool wanted)
+void pmfs_fuse_uring_prepare(bool wanted)
 {
 	char c = 0;
 	int fd;
 
 	U.wanted = false;
 	if (!wanted)
-		return false;
+		return;
 	fd = open(SYSFS_ENABLE, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		fd = open(SYSFS_ENABLE, O_RDONLY | O_CLOEXEC);
@@ -155,7 +152,7 @@ bool pmfs_fuse_uring_prepare(bool wanted)
 		pmfs_fuse_log(PMFS_LOG_DEBUG,
 			      "kernel without FUSE over io_uring (no %s): serving /dev/fuse",
 			      SYSFS_ENABLE);
-		return false;
+		return;
 	}
 	if (pread(fd, &c, 1, 0) == 1 && c == 'N') {
 		/* The switch only lets FUSE servers that ask for rings use
@@ -173,17 +170,11 @@ bool pmfs_fuse_uring_prepare(bool wanted)
 	}
 	close(fd);
 	U.wanted = c == 'Y';
-	return U.wanted;
 }
 
 bool pmfs_fuse_uring_wanted(void)
 {
 	return U.wanted;
-}
-
-uint64_t pmfs_fuse_uring_served(void)
-{
-	return atomic_load(&U.served);
 }
 
 /* Possible CPUs, as the kernel counts its queues (num_possible_cpus()). */
@@ -229,6 +220,28 @@ static struct io_uring_sqe *cmd_sqe(struct ring_queue *q, struct ring_ent *e, ui
 		sqe->len = 2;
 	}
 	return sqe;
+}
+
+/*
+ * Starts fn(arg) with the process's signals blocked: SIGTERM and friends
+ * end the session and belong to libfuse's threads.  Faults (SIGBUS from a
+ * poisoned page, poison.c) are synchronous and stay deliverable.  0 or
+ * -errno.
+ */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -ret;
 }
 
 /* A reply for a request whose handler gave none, or whose reply failed. */
@@ -313,14 +326,8 @@ static bool defer_notification(const struct iovec *iov, int count, size_t total)
 	n->len = total;
 	n->next = NULL;
 	pthread_mutex_lock(&N.lock);
-	if (!N.started && !N.stop) {
-		sigset_t all, old;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		N.started = pthread_create(&N.thread, NULL, notifier_thread, NULL) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	if (!N.started && !N.stop)
+		N.started = start_thread(&N.thread, notifier_thread, NULL) == 0;
 	if (N.started && !N.stop) {
 		*N.tail = n;
 		N.tail = &n->next;
@@ -504,12 +511,12 @@ static int queue_init(struct ring_queue *q)
 	if (q->slots == MAP_FAILED) {
 		q->slots = NULL;
 		io_uring_queue_exit(&q->ring);
+		q->ring.ring_fd = -1; /* queue_free must not exit it again */
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < QUEUE_DEPTH; i++) {
 		struct ring_ent *e = &q->ents[i];
 
-		e->q = q;
 		e->payload = q->slots + (size_t)i * SLOT_SIZE + PREFIX_SIZE;
 		e->iov[0].iov_base = &e->hdr;
 		e->iov[0].iov_len = sizeof(e->hdr);
@@ -585,7 +592,6 @@ static void *queue_thread(void *arg)
 
 int pmfs_fuse_uring_setup(struct fuse_session *se)
 {
-	sigset_t all, old;
 	unsigned n = possible_cpus();
 	int ret = 0;
 
@@ -595,22 +601,13 @@ int pmfs_fuse_uring_setup(struct fuse_session *se)
 	U.queues = calloc(n, sizeof(*U.queues));
 	if (!U.queues)
 		ret = -ENOMEM;
-	/* Signals (SIGTERM and friends end the session) stay with libfuse's
-	 * threads; faults are synchronous and always reach the thread. */
-	sigfillset(&all);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (unsigned i = 0; i < n && ret == 0; i++) {
 		U.queues[i].qid = i;
 		U.queues[i].fd = fuse_session_fd(se);
-		ret = -pthread_create(&U.queues[i].thread, NULL, queue_thread, &U.queues[i]);
+		ret = start_thread(&U.queues[i].thread, queue_thread, &U.queues[i]);
 		if (ret == 0)
 			U.nr_queues = i + 1;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_lock(&U.lock);
 	while (U.ready < U.nr_queues)
 		pthread_cond_wait(&U.cond, &U.lock);

@@ -21,9 +21,10 @@
 /*
  * Before mounting: whether to offer io_uring in FUSE_INIT.  With 'wanted'
  * and root, the kernel's fuse.enable_uring parameter is switched on if it
- * is off (logged).  Returns whether the rings will be tried.
+ * is off (logged).  pmfs_fuse_uring_wanted() then says whether the rings
+ * will be tried.
  */
-bool pmfs_fuse_uring_prepare(bool wanted);
+void pmfs_fuse_uring_prepare(bool wanted);
 
 /* Whether FUSE_INIT's reply should carry FUSE_OVER_IO_URING. */
 bool pmfs_fuse_uring_wanted(void);
@@ -50,8 +51,5 @@ void pmfs_fuse_uring_stop(void);
  * the handler returns) and returns what writev would; else -2 (not ours).
  */
 ssize_t pmfs_fuse_uring_reply(const struct iovec *iov, int count);
-
-/* How many requests the rings served (for the exit log and the tests). */
-uint64_t pmfs_fuse_uring_served(void);
 
 #endif /* PMEMFS_FUSE_URING_H */
