@@ -4,6 +4,7 @@
  * positional argument is the device, and the rest (the mountpoint, -f, -d,
  * libfuse's -o options) goes to fuse_parse_cmdline() and fuse_session_new().
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("default_permissions", default_permissions, 1),
     PMFS_OPT("no_uring", no_uring, 1),
     PMFS_OPT("read_cache", read_cache, 1),
+    PMFS_OPT("spin=%s", spin_arg, 0),
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
     FUSE_OPT_KEY("ro", KEY_READ_ONLY),
@@ -55,6 +57,10 @@ static void print_usage(const char *prog)
 	       "    -o read_cache          read-only opens read through the kernel's page\n"
 	       "                           cache (by default they read the device directly,\n"
 	       "                           like DAX; mappings always use the page cache)\n"
+	       "    -o spin=USEC           after a reply, an io_uring queue polls for the\n"
+	       "                           next request this long before it sleeps, so\n"
+	       "                           that the caller stays on its CPU (default 50,\n"
+	       "                           0 to never poll, at most 10000)\n"
 	       "    --version, -V          print the pmemfs and libfuse versions\n\n",
 	       prog);
 }
@@ -108,11 +114,27 @@ static int add_default_options(struct pmfs_fuse_args *args)
 	return ret;
 }
 
+static int parse_spin(const char *arg, unsigned *us)
+{
+	char *end;
+	unsigned long v;
+
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v > PMFS_SPIN_US_MAX)
+		return -1;
+	*us = (unsigned)v;
+	return 0;
+}
+
 int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args)
 {
 	memset(args, 0, sizeof(*args));
 	args->attr_timeout = 1.0;
 	args->entry_timeout = 1.0;
+	args->spin_us = PMFS_SPIN_US_DEFAULT;
 	args->fuse = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 
 	if (fuse_opt_parse(&args->fuse, args, pmfs_opts, take_arg) != 0)
@@ -143,6 +165,11 @@ int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args)
 		fprintf(stderr, "%s: bad option: timeouts must not be negative\n", PMFS_FUSE_PROG);
 		return -1;
 	}
+	if (args->spin_arg && parse_spin(args->spin_arg, &args->spin_us) != 0) {
+		fprintf(stderr, "%s: bad option: spin=%s: want microseconds, 0 to %u\n",
+			PMFS_FUSE_PROG, args->spin_arg, PMFS_SPIN_US_MAX);
+		return -1;
+	}
 	/* With the writeback cache the kernel sends utimes(NULL) as an
 	 * explicit mtime (it keeps mtime itself), so the daemon could not
 	 * tell "touch" by a writer (allowed) from explicit times by a
@@ -159,6 +186,7 @@ int pmfs_fuse_parse_args(int argc, char **argv, struct pmfs_fuse_args *args)
 void pmfs_fuse_free_args(struct pmfs_fuse_args *args)
 {
 	free(args->device);
+	free(args->spin_arg);
 	free(args->cmd.mountpoint);
 	fuse_opt_free_args(&args->fuse);
 }

@@ -8,6 +8,10 @@
 
 #include "fuse_ops.h"
 
+/* -o spin=USEC: see fuse_uring.c for why the queues poll. */
+#define PMFS_SPIN_US_DEFAULT 50u
+#define PMFS_SPIN_US_MAX 10000u
+
 struct pmfs_fuse_args {
 	char *device;
 	int read_only;
@@ -15,6 +19,8 @@ struct pmfs_fuse_args {
 	int default_permissions; /* the kernel checks permissions, not perm.c */
 	int no_uring;		 /* serve /dev/fuse only, never io_uring */
 	int read_cache;		 /* read-only opens read through the page cache */
+	char *spin_arg;		 /* -o spin=, as given */
+	unsigned spin_us;	 /* io_uring queues poll this long after a reply */
 	int allow_other;	 /* -o allow_other or allow_root: other users come in */
 	double attr_timeout;
 	double entry_timeout;

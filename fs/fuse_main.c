@@ -140,7 +140,7 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 	}
 	/* Before mounting: the kernel offers io_uring in FUSE_INIT only if
 	 * its switch is on when the mount is made. */
-	pmfs_fuse_uring_prepare(!args->no_uring && !args->cmd.singlethread);
+	pmfs_fuse_uring_prepare(!args->no_uring && !args->cmd.singlethread, args->spin_us);
 	/* Before mounting: afterwards the lookup would wait for this daemon. */
 	have_real = realpath(args->cmd.mountpoint, realmnt) != NULL;
 	if (fuse_session_mount(pf->se, args->cmd.mountpoint) != 0) {

@@ -29,6 +29,18 @@
  * mapping.  The copy runs under the SIGBUS guard (poison.c), so a media
  * error is EFAULT, as the writev's was.
  *
+ * Polling (-o spin=USEC): after committing a reply, the queue thread
+ * polls its ring for up to USEC (yielding the CPU on each turn) before it
+ * sleeps.  Why: the commit wakes the caller while this thread still runs,
+ * so the scheduler puts the caller on an idle CPU, a halted vCPU here,
+ * and the caller's next request goes to that CPU's queue, whose thread
+ * must be woken too: every round trip paid for waking a halted CPU.  While
+ * a queue thread polls, its CPU is not idle, so the caller is woken where
+ * it ran, runs at once (the poller yields to it), and its next request is
+ * found by the poll.  fio 4 KiB random reads, one reader: 25k IOPS without,
+ * 80k with 50 us.  The price is up to USEC of CPU after the last request of
+ * a burst; a yielding poller gives way to anything else runnable.
+ *
  * Teardown: at unmount the kernel ends every waiting entry with ENOTCONN;
  * a queue thread exits when all of its entries have ended.
  */
@@ -44,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "badblocks.h"
@@ -127,7 +140,9 @@ static struct {
 	unsigned ready;	 /* queues whose rings are set up (under lock) */
 	int setup_error; /* the first queue's failure (under lock) */
 	enum go_state go;
+	uint64_t spin_ns; /* how long a queue polls before it sleeps; 0: never */
 	atomic_uint_fast64_t served;
+	atomic_uint_fast64_t polled; /* requests found by polling */
 	atomic_bool warned_noreply;
 	atomic_bool stopping;
 } U = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -137,12 +152,13 @@ static _Thread_local struct ring_ent *current_ent;
 
 #define SYSFS_ENABLE "/sys/module/fuse/parameters/enable_uring"
 
-void pmfs_fuse_uring_prepare(bool wanted)
+void pmfs_fuse_uring_prepare(bool wanted, unsigned spin_us)
 {
 	char c = 0;
 	int fd;
 
 	U.wanted = false;
+	U.spin_ns = (uint64_t)spin_us * 1000u;
 	if (!wanted)
 		return;
 	fd = open(SYSFS_ENABLE, O_RDWR | O_CLOEXEC);
@@ -554,6 +570,36 @@ static bool wait_for_go(struct ring_queue *q)
 	return go;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Submits the commits and polls for the next request for up to U.spin_ns
+ * (see the top of the file).  sched_yield() both gives the CPU to the
+ * woken caller and, on its way back, runs the task work by which the
+ * kernel hands this ring a request (COOP_TASKRUN sends no interrupt).
+ * True if a completion is ready.
+ */
+static bool poll_ring(struct ring_queue *q)
+{
+	uint64_t end;
+
+	if (io_uring_submit(&q->ring) < 0)
+		return false; /* the wait's submit reports it */
+	end = now_ns() + U.spin_ns;
+	do {
+		if (io_uring_cq_ready(&q->ring))
+			return true;
+		sched_yield();
+	} while (now_ns() < end);
+	return io_uring_cq_ready(&q->ring) > 0;
+}
+
 static void *queue_thread(void *arg)
 {
 	struct ring_queue *q = arg;
@@ -570,9 +616,13 @@ static void *queue_thread(void *arg)
 		q->live++;
 		cmd_sqe(q, &q->ents[i], URING_CMD_REGISTER);
 	}
+	bool busy = false; /* the last turn ran requests */
+
 	while (q->live > 0 && !atomic_load(&U.stopping)) {
 		unsigned head, n = 0;
-		int ret = io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &tick, NULL);
+		bool polled = busy && U.spin_ns && poll_ring(q);
+		int ret = polled ? 0
+				 : io_uring_submit_and_wait_timeout(&q->ring, &cqe, 1, &tick, NULL);
 
 		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN &&
 		    ret != -EBUSY) {
@@ -586,6 +636,9 @@ static void *queue_thread(void *arg)
 			n++;
 		}
 		io_uring_cq_advance(&q->ring, n);
+		busy = n > 0;
+		if (polled)
+			atomic_fetch_add_explicit(&U.polled, n, memory_order_relaxed);
 	}
 	return NULL;
 }
@@ -652,8 +705,11 @@ void pmfs_fuse_uring_stop(void)
 	}
 	notifier_stop();
 	if (atomic_load(&U.served))
-		pmfs_fuse_log(PMFS_LOG_DEBUG, "io_uring queues served %llu requests",
-			      (unsigned long long)atomic_load(&U.served));
+		pmfs_fuse_log(PMFS_LOG_INFO,
+			      "io_uring queues served %llu requests, %llu of them found by "
+			      "polling",
+			      (unsigned long long)atomic_load(&U.served),
+			      (unsigned long long)atomic_load(&U.polled));
 	free(U.queues);
 	U.queues = NULL;
 	U.nr_queues = 0;

@@ -22,9 +22,10 @@
  * Before mounting: whether to offer io_uring in FUSE_INIT.  With 'wanted'
  * and root, the kernel's fuse.enable_uring parameter is switched on if it
  * is off (logged).  pmfs_fuse_uring_wanted() then says whether the rings
- * will be tried.
+ * will be tried.  spin_us: how long a queue thread polls its ring after a
+ * reply before it sleeps (0: never).
  */
-void pmfs_fuse_uring_prepare(bool wanted);
+void pmfs_fuse_uring_prepare(bool wanted, unsigned spin_us);
 
 /* Whether FUSE_INIT's reply should carry FUSE_OVER_IO_URING. */
 bool pmfs_fuse_uring_wanted(void);

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 128M
 out=$("$PMEMFS_FUSE" --help 2>&1) || fail "--help: expected exit 0"
-for want in "usage: " writeback_cache "-o ro" allow_other max_threads; do
+for want in "usage: " writeback_cache "-o ro" allow_other "spin=USEC" max_threads; do
 	case "$out" in *"$want"*) ;; *) fail "--help: expected it to mention '$want'" ;; esac
 done
 out=$("$PMEMFS_FUSE" --version 2>&1) || fail "--version: expected exit 0"
@@ -14,6 +14,12 @@ case "$out" in *"pmemfs-fuse version "*"libfuse version 3."*) ;; *) fail "--vers
 status=0; out=$("$PMEMFS_FUSE" 2>&1) || status=$?
 assert_eq "exit status without arguments" 1 "$status"
 case "$out" in *"pmemfs-fuse: missing DEVICE"*) ;; *) fail "no arguments: expected 'pmemfs-fuse: missing DEVICE...', got: $out" ;; esac
+for bad in spin=abc spin=-1 spin= spin=10001 spin=5x; do
+	status=0; out=$("$PMEMFS_FUSE" "$IMG" "$MNT" -f -o "$bad" 2>&1) || status=$?
+	assert_eq "exit status with -o $bad" 1 "$status"
+	case "$out" in *"pmemfs-fuse: bad option: $bad: want microseconds, 0 to 10000"*) ;; *) fail "-o $bad: got: $out" ;; esac
+	is_mounted "$MNT" && fail "-o $bad: mounted anyway"
+done
 
 # -d logs every request: count the WRITE and READ requests of 1 MiB I/O.
 mount_fs -d

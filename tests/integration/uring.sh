@@ -10,6 +10,9 @@
 # - rm, then an immediate write into the freed space: the space comes
 #   back with a FORGET on /dev/fuse, which the write on a ring can overtake
 #   (PMEMFS_TEST_FORGET_DELAY_MS makes the FORGET late every time);
+# - polling (-o spin): after a reply a queue thread looks for the next
+#   request before it sleeps; the daemon's unmount log says how many
+#   requests the polls found: some by default, none with -o spin=0;
 # - SIGTERM, and a lazy unmount with a file still open.
 source "$(dirname "$0")/lib.sh"
 require_fuse
@@ -35,6 +38,12 @@ ring_cqes() {
 		n=$((n + ${t:-0}))
 	done
 	echo $n
+}
+
+# the daemon's unmount line: "served N requests, M of them found by polling"
+polled_in_last_log() {
+	sed -n 's/.*io_uring queues served [0-9]* requests, \([0-9]*\) of them found by polling.*/\1/p' \
+		"$DAEMON_LOG" | tail -n 1
 }
 
 workload() { # $1: what is mounted, for messages
@@ -101,6 +110,31 @@ if [ -e "$PARAM" ]; then
 fi
 unmount_fs
 fsck_clean
+if [ -e "$PARAM" ]; then
+	polled=$(polled_in_last_log)
+	[ "${polled:-0}" -gt 0 ] || fail "default mount: the queues' polls found no request (log: ${polled:-no line})"
+	note "default mount: the polls found $polled requests"
+
+	# 2000 reads back to back from one process on one CPU: with polling,
+	# nearly every next READ is found by the poll; without, by a wake-up
+	: >"$DAEMON_LOG"
+	mount_fs -o spin=0
+	head -c 8M /dev/urandom >"$MNT/reads"
+	taskset -c 0 dd if="$MNT/reads" of=/dev/null bs=4k count=2000 2>/dev/null || fail "-o spin=0: reading failed"
+	unmount_fs
+	assert_eq "requests found by polling with -o spin=0" 0 "$(polled_in_last_log)"
+	: >"$DAEMON_LOG"
+	mount_fs -o spin=2000
+	taskset -c 0 dd if="$MNT/reads" of=/dev/null bs=4k count=2000 2>/dev/null || fail "-o spin=2000: reading failed"
+	unmount_fs
+	polled=$(polled_in_last_log)
+	[ "${polled:-0}" -ge 1000 ] || fail "-o spin=2000: the polls found ${polled:-no} requests of 2000 back-to-back reads"
+	note "-o spin=2000: the polls found $polled requests (2000 reads)"
+	mount_fs
+	rm "$MNT/reads"
+	unmount_fs
+	fsck_clean
+fi
 
 mount_fs -o no_uring,allow_other
 chmod 0755 "$MNT"
