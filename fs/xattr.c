@@ -335,6 +335,50 @@ ssize_t pmfs_listxattr(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size)
 	return ret;
 }
 
+/*
+ * A write takes the file's capability away, as Linux's file_remove_privs
+ * does for every writer, root included.  Through the page cache the
+ * kernel removes it itself (a REMOVEXATTR before the first WRITE); a
+ * direct write (FOPEN_DIRECT_IO) leaves it to the file system under
+ * FUSE_HANDLE_KILLPRIV_V2, so every write checks.  Most files have no
+ * xattr block: one load (the pointer is read unlocked; a setxattr racing
+ * with the write may land either side of it, as with the kernel's check).  Otherwise the block is searched under the read
+ * lock and only a capability found is removed (its own tx).
+ *
+ * Crash: the removal commits before the write's data, as the kernel's
+ * order is; a crash between leaves the file without its capability and
+ * without the new data, never the new data with the old capability.
+ */
+int pmfs_kill_capability(struct pmfs *fs, pmfs_ino_t ino)
+{
+	static const char cap[] = "capability";
+	struct pmfs_node *node;
+	struct xent e;
+	int64_t xb;
+	bool found;
+	int err;
+
+	err = pmfs_iget(fs, ino, &node);
+	if (err)
+		return err;
+	if (!pmfs_inode_get(fs, ino)->xattr_block) {
+		pmfs_iput(fs, node);
+		return 0;
+	}
+	pmfs_node_rdlock(node);
+	xb = xattr_block_of(fs, ino);
+	found = xb > 0 && find_entry(pmfs_block(fs, (uint64_t)xb), PMFS_XATTR_SECURITY, cap,
+				     sizeof(cap) - 1, &e);
+	pmfs_node_unlock(node);
+	pmfs_iput(fs, node);
+	if (xb < 0)
+		return (int)xb;
+	if (!found)
+		return 0;
+	err = pmfs_removexattr(fs, ino, "security.capability");
+	return err == -ENODATA ? 0 : err; /* another writer took it first */
+}
+
 int pmfs_removexattr(struct pmfs *fs, pmfs_ino_t ino, const char *name)
 {
 	struct pmfs_node *node;

@@ -413,6 +413,27 @@ static void test_xattrs(void **state)
 
 /* ENOSPC in the middle of a write: the part that fit is written and
  * returned, nothing earlier is lost, and space comes back on delete. */
+/* Any write takes a file capability away (file_remove_privs), other
+ * xattrs stay; an empty write changes nothing. */
+static void test_write_removes_capability(void **state)
+{
+	struct pmfs *fs = FS(state);
+	pmfs_ino_t f = mk_file(fs, ROOT, "capped");
+	char buf[16];
+
+	expect_ok(pmfs_setxattr(fs, f, "security.capability", "\1\0\0\2", 4, 0));
+	expect_ok(pmfs_setxattr(fs, f, "user.kept", "yes", 3, 0));
+	expect_eq(pmfs_write(fs, f, "", 0, 0, 0), 0);
+	expect_eq(pmfs_getxattr(fs, f, "security.capability", buf, sizeof(buf)), 4);
+	expect_eq(pmfs_write(fs, f, "data", 4, 0, 0), 4);
+	expect_err(pmfs_getxattr(fs, f, "security.capability", buf, sizeof(buf)), ENODATA);
+	expect_eq(pmfs_getxattr(fs, f, "user.kept", buf, sizeof(buf)), 3);
+	/* a file without xattrs, and one whose xattrs hold no capability */
+	expect_eq(pmfs_write(fs, mk_file(fs, ROOT, "plain"), "x", 1, 0, 0), 1);
+	expect_eq(pmfs_write(fs, f, "more", 4, 4, 0), 4);
+	expect_eq(pmfs_getxattr(fs, f, "user.kept", buf, sizeof(buf)), 3);
+}
+
 static void test_enospc_mid_write_is_short_and_consistent(void **state)
 {
 	struct core_env *env = *state;
@@ -518,6 +539,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test(test_huge_fallocate_and_truncate_span_txs),
 	    cmocka_unit_test_setup_teardown(test_setattr_mode_owner_times, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_removes_capability, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_xattrs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enospc_mid_write_is_short_and_consistent, setup,
 					    teardown),
