@@ -24,7 +24,8 @@ static const struct fuse_opt pmfs_opts[] = {
     PMFS_OPT("writeback_cache", writeback_cache, 1),
     PMFS_OPT("default_permissions", default_permissions, 1),
     PMFS_OPT("no_uring", no_uring, 1),
-    PMFS_OPT("read_cache", read_cache, 1),
+    PMFS_OPT("page_cache", page_cache, 1),
+    PMFS_OPT("read_cache", page_cache, 1), /* its name until direct writes */
     PMFS_OPT("spin=%s", spin_arg, 0),
     PMFS_OPT("attr_timeout=%lf", attr_timeout, 0),
     PMFS_OPT("entry_timeout=%lf", entry_timeout, 0),
@@ -54,8 +55,8 @@ static void print_usage(const char *prog)
 	       "                           they come through one io_uring queue per CPU where\n"
 	       "                           the kernel has FUSE over io_uring; as root the\n"
 	       "                           daemon switches on fuse.enable_uring for that)\n"
-	       "    -o read_cache          read-only opens read through the kernel's page\n"
-	       "                           cache (by default they read the device directly,\n"
+	       "    -o page_cache          read() and write() go through the kernel's page\n"
+	       "                           cache (by default they go to the device directly,\n"
 	       "                           like DAX; mappings always use the page cache)\n"
 	       "    -o spin=USEC           after a reply, an io_uring queue polls for the\n"
 	       "                           next request this long before it sleeps, so\n"

@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 	pf.single_user = !args.allow_other;
 	pf.mounter = getuid();
 	pf.one_thread = args.cmd.singlethread;
-	pf.direct_reads = !args.read_cache;
+	pf.direct_io = !args.page_cache;
 
 	ret = serve(&args, &pf);
 	pmfs_fuse_dmap_shutdown(&pf);

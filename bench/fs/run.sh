@@ -268,7 +268,7 @@ have_seq_file() { # make the sequential file if an earlier workload did not
 # Each wl_* function takes a system and mountpoint, prints "key value"
 # lines, and returns non-zero with the reason on stderr if it failed.
 wl_seqwrite() {
-	local s=$1 m=$2 j=$work/fio.json cpu0=0 cpu1
+	local s=$1 m=$2 j=$work/fio.json cpu0=0 cpu1 t0
 	# created empty beforehand: neither the clock nor the CPU count sees
 	# the create (nor fuse_null populating its memory)
 	rm -f "$m/seq"
@@ -282,6 +282,15 @@ wl_seqwrite() {
 		awk -v a="$cpu0" -v b="$cpu1" -v mib="$seq_mib" \
 			'BEGIN { printf "cpu %.3f\n", (b - a) * 1024 / mib }'
 	fi
+	# the same through a write-only open, as cp, dd and tar x open
+	# (fio opens read-write), which pmemfs serves past the page cache
+	rm -f "$m/seqwo"
+	: >"$m/seqwo" || return 1
+	t0=$(now)
+	run dd if=/dev/zero of="$m/seqwo" bs=1M count="$seq_mib" conv=notrunc,fsync \
+		status=none || return 1
+	awk -v t="$(elapsed "$t0")" -v mib="$seq_mib" 'BEGIN { printf "seqwritewo %.1f\n", mib / t }'
+	rm -f "$m/seqwo"
 }
 
 wl_seqread() {
@@ -353,7 +362,7 @@ wl_tar() {
 
 keys_of() {
 	case $1 in
-	seqwrite) echo "seqwrite cpu" ;;
+	seqwrite) echo "seqwrite cpu seqwritewo" ;;
 	writers) echo "w1 w2" ;;
 	meta) echo "create stat unlink" ;;
 	tar) echo "tarx tarc" ;;

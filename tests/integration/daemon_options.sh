@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line: --help (ours and libfuse's), --version, usage errors;
-# 1 MiB FUSE requests (max_write); -o writeback_cache keeps data fsync'd
+# 1 MiB FUSE requests (max_write); write-only opens write past the page
+# cache unless -o page_cache; -o writeback_cache keeps data fsync'd
 # before a SIGKILL; SIGINT and SIGTERM unmount cleanly.
 source "$(dirname "$0")/lib.sh"
 require_fuse
@@ -32,6 +33,20 @@ before=$(grep -c "opcode: READ" "$DAEMON_LOG" || true)
 dd if="$MNT/big" of=/dev/null bs=4M count=1 iflag=direct status=none
 reads=$(( $(grep -c "opcode: READ" "$DAEMON_LOG") - before ))
 assert_eq "READ requests for one 4 MiB O_DIRECT read()" 4 "$reads"
+# A write-only open writes past the page cache: 1 MiB from dd's page-aligned
+# buffer to file offset 100 is one WRITE (the buffer's 256 pages); through
+# the page cache it would be two (the file range touches 257 pages).
+unaligned_write_requests() {
+	local before
+	before=$(grep -c "opcode: WRITE" "$DAEMON_LOG" || true)
+	dd if=/dev/zero of="$MNT/unaligned" bs=1M count=1 seek=100 oflag=seek_bytes status=none ||
+		fail "dd to offset 100 failed"
+	echo $(($(grep -c "opcode: WRITE" "$DAEMON_LOG") - before))
+}
+assert_eq "WRITE requests for 1 MiB at offset 100 on a write-only open" 1 "$(unaligned_write_requests)"
+unmount_fs
+mount_fs -d -o page_cache
+assert_eq "WRITE requests for 1 MiB at offset 100 with -o page_cache" 2 "$(unaligned_write_requests)"
 unmount_fs
 
 # writeback_cache: what fsync returned for survives a SIGKILL.

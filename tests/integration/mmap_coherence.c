@@ -1,8 +1,10 @@
 /*
  * mmap_coherence.c - checks that a MAP_SHARED mapping of a file on the
- * mount and read()/write() on it see the same bytes, and that msync(MS_SYNC)
- * pushes mapped stores to the daemon (a second descriptor opened with
- * O_DIRECT, which bypasses the page cache, reads them back).
+ * mount and read()/write() on it see the same bytes, also through read-only
+ * and write-only opens (which pmemfs-fuse serves past the page cache), and
+ * that msync(MS_SYNC) pushes mapped stores to the daemon (a second
+ * descriptor opened with O_DIRECT, which bypasses the page cache, reads
+ * them back).
  *
  *   mmap_coherence FILE
  */
@@ -50,7 +52,7 @@ static void pread_all(int fd, void *buf, size_t len, off_t off, const char *what
 int main(int argc, char **argv)
 {
 	unsigned char *map, *rmap, *buf;
-	int fd, direct, ro;
+	int fd, direct, ro, wo;
 
 	if (argc != 2 || !strcmp(argv[1], "--help")) {
 		fprintf(argc == 2 ? stdout : stderr, "usage: mmap_coherence FILE\n");
@@ -94,6 +96,37 @@ int main(int argc, char **argv)
 	expect_bytes("read-only open after a later store", buf, 0xd4, PAGE);
 	munmap(rmap, FILE_SIZE);
 	close(ro);
+
+	/* A write-only open writes past the page cache (direct_io): the
+	 * kernel must write a dirty mapped page back before, and drop the
+	 * cached pages the write covers after, so that the mapping and the
+	 * read-write open (which caches) see the write and keep the rest. */
+	wo = open(argv[1], O_WRONLY);
+	if (wo < 0)
+		fail("open O_WRONLY: %s", strerror(errno));
+	pread_all(fd, buf, PAGE, 150 * PAGE, "read that caches a page");
+	expect_bytes("cached page before a write-only write", buf, 0, PAGE);
+	memset(buf, 0x5a, 200);
+	if (pwrite(wo, buf, 200, 150 * PAGE + 100) != 200)
+		fail("pwrite on the write-only open: %s", strerror(errno));
+	pread_all(fd, buf, PAGE, 150 * PAGE, "read-write open after a write-only write");
+	expect_bytes("read-write open after a write-only write (before)", buf, 0, 100);
+	expect_bytes("read-write open after a write-only write", buf + 100, 0x5a, 200);
+	expect_bytes("read-write open after a write-only write (after)", buf + 300, 0, PAGE - 300);
+	expect_bytes("mapping after a write-only write", map + 150 * PAGE + 100, 0x5a, 200);
+	memset(map + 180 * PAGE, 0xe5, PAGE);
+	memset(buf, 0xf6, 100);
+	if (pwrite(wo, buf, 100, 180 * PAGE + 1000) != 100)
+		fail("pwrite into a dirty mapped page: %s", strerror(errno));
+	expect_bytes("dirty mapped page, before the write", map + 180 * PAGE, 0xe5, 1000);
+	expect_bytes("dirty mapped page, the written range", map + 180 * PAGE + 1000, 0xf6, 100);
+	expect_bytes("dirty mapped page, after the write", map + 180 * PAGE + 1100, 0xe5,
+		     PAGE - 1100);
+	pread_all(fd, buf, PAGE, 180 * PAGE, "read-write open of that page");
+	expect_bytes("read-write open of that page, before", buf, 0xe5, 1000);
+	expect_bytes("read-write open of that page, written", buf + 1000, 0xf6, 100);
+	expect_bytes("read-write open of that page, after", buf + 1100, 0xe5, PAGE - 1100);
+	close(wo);
 
 	/* msync must reach the daemon: O_DIRECT reads skip the page cache. */
 	if (msync(map, FILE_SIZE, MS_SYNC) != 0)
