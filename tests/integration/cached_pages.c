@@ -48,5 +48,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < pages; i++)
 		cached += vec[i] & 1;
 	printf("%zu\n", cached);
+	free(vec);
+	munmap(map, (size_t)st.st_size);
+	close(fd);
 	return 0;
 }
