@@ -18,8 +18,8 @@ REFS = SYSTEMS[1:]
 
 # (workload key, label, unit, higher is better)
 ROWS = [
-    ("seqwrite", "seq write 1M, end fsync", "MiB/s", True),
-    ("seqwritewo", "seq write 1M, O_WRONLY (dd)", "MiB/s", True),
+    ("seqwrite", "seq write 1M fio, end fsync", "MiB/s", True),
+    ("seqwritewo", "seq write 1M O_WRONLY, dd", "MiB/s", True),
     ("seqread", "seq read 1M, cold cache", "MiB/s", True),
     ("randwrite", "rand write 4k + fsync", "IOPS", True),
     ("randread", "rand read 4k, cold start", "IOPS", True),
