@@ -36,8 +36,11 @@ static void unescape_octal(char *s)
 	*out = '\0';
 }
 
-/* Finds the file-system type mounted at 'path' (a realpath), if any. */
-static int find_mount(const char *path, char *fstype, size_t fstype_size)
+/* The mount at 'path' (a realpath): its file-system type and "major:minor",
+ * from mountinfo.  Of a stack of mounts, the last line is the top, the one
+ * a lookup sees.  Returns whether there is one. */
+static int find_mount(const char *path, char *fstype, size_t fstype_size, char *dev,
+		      size_t dev_size)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -46,44 +49,17 @@ static int find_mount(const char *path, char *fstype, size_t fstype_size)
 
 	if (!f)
 		return 0;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char mnt[PATH_MAX], type[256];
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[PATH_MAX], majmin[64], type[256];
 		const char *sep = strstr(line, " - ");
 
 		/* id parent major:minor root MOUNTPOINT ... - TYPE source opts */
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		if (!sep || sscanf(line, "%*s %*s %63s %*s %4095s", majmin, mnt) != 2 ||
 		    sscanf(sep, " - %255s", type) != 1)
 			continue;
 		unescape_octal(mnt);
 		if (strcmp(mnt, path) == 0) {
 			snprintf(fstype, fstype_size, "%s", type);
-			found = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-/* The "major:minor" of the mount at 'path' (a realpath), from mountinfo. */
-static int find_mount_dev(const char *path, char *dev, size_t dev_size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	int found = 0;
-
-	if (!f)
-		return 0;
-	/* The last matching line is the top of a stack of mounts. */
-	while (getline(&line, &cap, f) > 0) {
-		char mnt[PATH_MAX], majmin[64];
-
-		/* id parent major:minor root MOUNTPOINT ... */
-		if (sscanf(line, "%*s %*s %63s %*s %4095s", majmin, mnt) != 2)
-			continue;
-		unescape_octal(mnt);
-		if (strcmp(mnt, path) == 0) {
 			snprintf(dev, dev_size, "%s", majmin);
 			found = 1;
 		}
@@ -95,11 +71,11 @@ static int find_mount_dev(const char *path, char *dev, size_t dev_size)
 
 int pmfs_fuse_set_readahead(const char *realmnt, unsigned kib)
 {
-	char dev[64], path[128];
+	char dev[64], path[128], fstype[256];
 	FILE *f;
 	int ok;
 
-	if (!find_mount_dev(realmnt, dev, sizeof(dev)))
+	if (!find_mount(realmnt, fstype, sizeof(fstype), dev, sizeof(dev)))
 		return -1;
 	/* A FUSE mount's bdi is named after its anonymous device number. */
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
@@ -122,7 +98,7 @@ static void log_dead_daemon(const char *mountpoint)
 
 int pmfs_fuse_check_mountpoint(const char *mountpoint)
 {
-	char real[PATH_MAX], fstype[256];
+	char real[PATH_MAX], fstype[256], dev[64];
 	struct statfs sfs;
 	struct stat st;
 
@@ -142,7 +118,7 @@ int pmfs_fuse_check_mountpoint(const char *mountpoint)
 		pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: %s", mountpoint, strerror(errno));
 		return -1;
 	}
-	if (find_mount(real, fstype, sizeof(fstype))) {
+	if (find_mount(real, fstype, sizeof(fstype), dev, sizeof(dev))) {
 		/* stat() may be answered from the kernel's attribute cache;
 		 * statfs() always asks the daemon, so it finds a dead one. */
 		if (statfs(real, &sfs) != 0 && errno == ENOTCONN)

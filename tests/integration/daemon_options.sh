@@ -24,6 +24,10 @@ done
 
 # -d logs every request: count the WRITE and READ requests of 1 MiB I/O.
 mount_fs -d
+# read-ahead raised to the 1 MiB a READ can carry (the mount's bdi; set
+# before the daemon answers anything, so after this ls)
+ls "$MNT" >/dev/null
+assert_eq "read_ahead_kb of the mount" 1024 "$(cat "/sys/class/bdi/$(mountpoint -d "$MNT")/read_ahead_kb")"
 grep -q "max_write=0x00100000" "$DAEMON_LOG" || fail "INIT reply: expected max_write=0x00100000, got: $(grep -m1 max_write "$DAEMON_LOG")"
 before=$(grep -c "opcode: WRITE" "$DAEMON_LOG" || true)
 dd if=/dev/zero of="$MNT/big" bs=4M count=1 status=none
