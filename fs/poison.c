@@ -74,6 +74,26 @@ void pmfs_sigbus_install(void)
 	pthread_once(&once, install_once);
 }
 
+/*
+ * Runs the statements after 'on_fault' under this thread's guard; if they
+ * fault, 'on_fault' runs instead of the rest (guard_addr holds the faulting
+ * address).  Variadic so that commas in the statements need no care.  A
+ * macro, not a function taking a callback: the data copies run inside it
+ * and stay inlined.  savemask 0: see SA_NODEFER above.  Nothing that
+ * on_fault reads may change in the guarded part (read after a longjmp).
+ */
+#define GUARDED(on_fault, ...)                                                                     \
+	do {                                                                                       \
+		sigjmp_buf guard_env_;                                                             \
+		if (sigsetjmp(guard_env_, 0) != 0) {                                               \
+			on_fault;                                                                  \
+		} else {                                                                           \
+			guard_env = &guard_env_;                                                   \
+			__VA_ARGS__;                                                               \
+			guard_env = NULL;                                                          \
+		}                                                                                  \
+	} while (0)
+
 static bool in_device(const struct pmfs *fs, const void *p, size_t n)
 {
 	const char *c = p;
@@ -118,59 +138,43 @@ int pmfs_media_check(struct pmfs *fs, const void *dev, size_t n)
 int pmfs_media_copy(struct pmfs *fs, enum pmfs_media_op op, void *dst, const void *src, size_t n)
 {
 	const void *dev = op == PMFS_MEDIA_READ ? src : dst;
-	sigjmp_buf env;
 	int err = pmfs_media_check(fs, dev, n);
 
 	if (err)
 		return err;
-	/* savemask 0: see SA_NODEFER above.  Nothing is changed between here
-	 * and the jump that the error path reads. */
-	if (sigsetjmp(env, 0) != 0)
-		return found_bad(fs, dev, n, guard_addr);
-	guard_env = &env;
-	switch (op) {
-	case PMFS_MEDIA_READ:
-		memcpy(dst, src, n);
-		break;
-	case PMFS_MEDIA_WRITE_NT:
-		pm_copy_nt(dst, src, n);
-		break;
-	case PMFS_MEDIA_WRITE:
-		pm_copy(dst, src, n);
-		break;
-	case PMFS_MEDIA_ZERO:
-		pm_set(dst, 0, n);
-		break;
-	}
-	guard_env = NULL;
+	GUARDED(return found_bad(fs, dev, n, guard_addr), {
+		switch (op) {
+		case PMFS_MEDIA_READ:
+			memcpy(dst, src, n);
+			break;
+		case PMFS_MEDIA_WRITE_NT:
+			pm_copy_nt(dst, src, n);
+			break;
+		case PMFS_MEDIA_WRITE:
+			pm_copy(dst, src, n);
+			break;
+		case PMFS_MEDIA_ZERO:
+			pm_set(dst, 0, n);
+			break;
+		}
+	});
 	return 0;
 }
 
 int pmfs_guarded_memcpy(void *dst, const void *src, size_t n)
 {
-	sigjmp_buf env;
-
-	if (sigsetjmp(env, 0) != 0)
-		return -EFAULT;
-	guard_env = &env;
-	memcpy(dst, src, n);
-	guard_env = NULL;
+	GUARDED(return -EFAULT, memcpy(dst, src, n));
 	return 0;
 }
 
 int pmfs_media_fill(struct pmfs *fs, void *dev, size_t n,
 		    int (*fill)(void *ctx, void *dst, size_t n), void *ctx)
 {
-	sigjmp_buf env;
 	int err = pmfs_media_check(fs, dev, n);
 
 	if (err)
 		return err;
-	if (sigsetjmp(env, 0) != 0)
-		return found_bad(fs, dev, n, guard_addr);
-	guard_env = &env;
-	err = fill(ctx, dev, n);
-	guard_env = NULL;
+	GUARDED(return found_bad(fs, dev, n, guard_addr), err = fill(ctx, dev, n));
 	if (err == -EFAULT) {
 		/* the kernel's store into the mapping failed (a read(2) into
 		 * it): find the page, and report a media error */
@@ -186,15 +190,11 @@ int pmfs_media_fill(struct pmfs *fs, void *dev, size_t n,
  * address that faulted. */
 static const char *probe_pages(const char *p, size_t n)
 {
-	sigjmp_buf env;
-
-	if (sigsetjmp(env, 0) != 0)
-		return guard_addr != NULL ? guard_addr : p;
-	guard_env = &env;
-	for (size_t off = 0; off < n;
-	     off += PMFS_BLOCK_SIZE - (uintptr_t)(p + off) % PMFS_BLOCK_SIZE)
-		(void)*(const volatile char *)(p + off);
-	guard_env = NULL;
+	GUARDED(return guard_addr != NULL ? guard_addr : p, {
+		for (size_t off = 0; off < n;
+		     off += PMFS_BLOCK_SIZE - (uintptr_t)(p + off) % PMFS_BLOCK_SIZE)
+			(void)*(const volatile char *)(p + off);
+	});
 	return NULL;
 }
 

@@ -342,8 +342,9 @@ ssize_t pmfs_listxattr(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size)
  * direct write (FOPEN_DIRECT_IO) leaves it to the file system under
  * FUSE_HANDLE_KILLPRIV_V2, so every write checks.  Most files have no
  * xattr block: one load (the pointer is read unlocked; a setxattr racing
- * with the write may land either side of it, as with the kernel's check).  Otherwise the block is searched under the read
- * lock and only a capability found is removed (its own tx).
+ * with the write may land either side of it, as with the kernel's check).
+ * Otherwise the block is searched under the read lock and only a
+ * capability found is removed (its own tx).
  *
  * Crash: the removal commits before the write's data, as the kernel's
  * order is; a crash between leaves the file without its capability and
