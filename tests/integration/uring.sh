@@ -12,7 +12,8 @@
 #   (PMEMFS_TEST_FORGET_DELAY_MS makes the FORGET late every time);
 # - polling (-o spin): after a reply a queue thread looks for the next
 #   request before it sleeps; the daemon's unmount log says how many
-#   requests the polls found: some by default, none with -o spin=0;
+#   requests the polls found: some by default, none with -o spin=0; and
+#   beside a CPU hog, polling pauses (the log counts the pauses);
 # - SIGTERM, and a lazy unmount with a file still open.
 source "$(dirname "$0")/lib.sh"
 require_fuse
@@ -130,6 +131,19 @@ if [ -e "$PARAM" ]; then
 	polled=$(polled_in_last_log)
 	[ "${polled:-0}" -ge 1000 ] || fail "-o spin=2000: the polls found ${polled:-no} requests of 2000 back-to-back reads"
 	note "-o spin=2000: the polls found $polled requests (2000 reads)"
+	# the same beside a CPU hog on CPU 0: a yield that lets the hog run
+	# pauses polling (a poller would only lose the CPU to it)
+	: >"$DAEMON_LOG"
+	mount_fs
+	taskset -c 0 sh -c 'while :; do :; done' &
+	hog=$!
+	taskset -c 0 dd if="$MNT/reads" of=/dev/null bs=4k count=2000 2>/dev/null || fail "reading beside a CPU hog failed"
+	kill "$hog"
+	wait "$hog" 2>/dev/null || true
+	unmount_fs
+	pauses=$(sed -n 's/.*polling paused \([0-9]*\) times for a busy CPU.*/\1/p' "$DAEMON_LOG" | tail -n 1)
+	[ "${pauses:-0}" -gt 0 ] || fail "beside a CPU hog, polling never paused (log: ${pauses:-no line})"
+	note "beside a CPU hog: polling paused $pauses times"
 	mount_fs
 	rm "$MNT/reads"
 	unmount_fs
