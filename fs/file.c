@@ -104,6 +104,23 @@ static int zero_tail(struct pmfs *fs, const struct pmfs_extmap *m, uint64_t size
 
 /* ---- read ---------------------------------------------------------------- */
 
+/*
+ * Ends a tx that edits one inode: commits it if err is 0, else aborts it.
+ * An edit that failed half-way, or a commit that failed, may have left
+ * part of the map staged in the node's DRAM caches: they are dropped, so
+ * the next user reloads the committed state.  Returns err or the commit's.
+ */
+static int end_tx(struct pmfs_tx *tx, struct pmfs_node *node, int err)
+{
+	if (err)
+		pmfs_tx_abort(tx);
+	else
+		err = pmfs_tx_commit(tx);
+	if (err)
+		pmfs_node_drop_caches(node);
+	return err;
+}
+
 static int check_regular(const struct pmfs_inode *di)
 {
 	if (S_ISDIR(di->mode))
@@ -375,17 +392,9 @@ ssize_t pmfs_write_src(struct pmfs *fs, pmfs_ino_t ino, const struct pmfs_wsrc *
 		/* the mode change commits with the data it guards */
 		if (flags & PMFS_WRITE_KILL_SUIDGID)
 			pmfs_kill_suidgid(&si);
-		err = pmfs_inode_log(fs, tx, ino, &si);
-		if (err) {
-			pmfs_tx_abort(tx);
-			pmfs_node_drop_caches(node);
+		err = end_tx(tx, node, pmfs_inode_log(fs, tx, ino, &si));
+		if (err)
 			break;
-		}
-		err = pmfs_tx_commit(tx);
-		if (err) {
-			pmfs_node_drop_caches(node);
-			break;
-		}
 		written += (uint64_t)n;
 		err = pmfs_extmap_get(fs, node, &m);
 	}
@@ -435,16 +444,9 @@ int pmfs_set_size_locked(struct pmfs *fs, struct pmfs_node *node, uint64_t newsi
 		}
 		if (!err)
 			err = pmfs_inode_log(fs, tx, node->ino, &si);
-		if (err) {
-			pmfs_tx_abort(tx);
-			pmfs_node_drop_caches(node);
+		err = end_tx(tx, node, err);
+		if (err)
 			return err;
-		}
-		err = pmfs_tx_commit(tx);
-		if (err) {
-			pmfs_node_drop_caches(node);
-			return err;
-		}
 		if (left <= first)
 			return 0;
 	}
@@ -539,14 +541,9 @@ static int alloc_zeroed(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 		pm_fence();
 		if (!err)
 			err = pmfs_inode_log(fs, tx, node->ino, &si);
-		if (!err)
-			err = pmfs_tx_commit(tx);
-		else
-			pmfs_tx_abort(tx);
-		if (err) {
-			pmfs_node_drop_caches(node);
+		err = end_tx(tx, node, err);
+		if (err)
 			return err;
-		}
 		if (nospc)
 			return nospc;
 	}
@@ -662,16 +659,9 @@ static int punch_blocks(struct pmfs *fs, struct pmfs_node *node, uint64_t lblk, 
 			pmfs_touch_mc(&si);
 			err = pmfs_inode_log(fs, tx, node->ino, &si);
 		}
-		if (err) {
-			pmfs_tx_abort(tx);
-			pmfs_node_drop_caches(node);
+		err = end_tx(tx, node, err);
+		if (err)
 			return err;
-		}
-		err = pmfs_tx_commit(tx);
-		if (err) {
-			pmfs_node_drop_caches(node);
-			return err;
-		}
 	}
 	return 0;
 }
