@@ -635,6 +635,7 @@ static void *queue_thread(void *arg)
 	 * the kernel still holds the entries (a lazy unmount). */
 	struct __kernel_timespec tick = {.tv_sec = 1};
 	struct io_uring_cqe *cqe;
+	bool busy = false; /* the last turn ran requests: poll before sleeping */
 
 	pin_to_cpu(q->qid);
 	if (!wait_for_go(q))
@@ -644,8 +645,6 @@ static void *queue_thread(void *arg)
 		q->live++;
 		cmd_sqe(q, &q->ents[i], URING_CMD_REGISTER);
 	}
-	bool busy = false; /* the last turn ran requests */
-
 	while (q->live > 0 && !atomic_load(&U.stopping)) {
 		unsigned head, n = 0;
 		bool polled = busy && U.spin_ns && poll_ring(q);
