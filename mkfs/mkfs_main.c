@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foreign_fs.h"
 #include "internal.h"
 #include "mkfs.h"
 
@@ -20,7 +21,7 @@ static void usage(FILE *out)
 		"Format a devdax namespace (/dev/daxX.Y) or an emulation file with pmemfs.\n\n"
 		"  -s, --size SIZE     create or resize FILE to SIZE bytes (K, M, G, T suffixes)\n"
 		"  -L, --label LABEL   file-system label (up to %d bytes)\n"
-		"  -f, --force         overwrite an existing pmemfs\n"
+		"  -f, --force         overwrite an existing pmemfs or other file system\n"
 		"  -N, --inodes N      number of inodes (default: one per 16 KiB)\n"
 		"  -J, --journal-lanes N     journal lanes (default: by size, 16 from 256 MiB)\n"
 		"  -B, --lane-size SIZE      bytes per journal lane (default: by size, 256K from 1 "
@@ -101,6 +102,33 @@ static int list_devdax(void)
 	if (n == 0)
 		printf("no devdax namespaces found\n");
 	return 0;
+}
+
+/*
+ * Another file system or a partition table on the target: refused without
+ * --force, as mkfs.xfs does; with it, its signatures are erased first.
+ * (A pmemfs is fs/mkfs.c's check.)  False: go on and format.
+ */
+static bool refuse_foreign(const char *path, bool force)
+{
+	char what[128];
+	int err;
+
+	if (pmfs_foreign_signature(path, what, sizeof(what)) <= 0)
+		return false; /* none, or unreadable: pmfs_mkfs says why */
+	if (!force) {
+		fprintf(stderr,
+			"%s: formatting %s failed: it holds %s; use --force to overwrite it\n",
+			prog, path, what);
+		return true;
+	}
+	err = pmfs_wipe_foreign(path);
+	if (err) {
+		fprintf(stderr, "%s: formatting %s failed: erasing the signature of %s: %s\n", prog,
+			path, what, strerror(-err));
+		return true;
+	}
+	return false;
 }
 
 static void print_geometry(const char *path, const struct pmfs_mkfs_result *res)
@@ -220,6 +248,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: expected one DEVICE or FILE (see --help)\n", prog);
 		return 1;
 	}
+	if (refuse_foreign(argv[optind], opts.force))
+		return 1;
 	err = pmfs_mkfs(argv[optind], &opts, &res);
 	if (err) {
 		fprintf(stderr, "%s: formatting %s failed: %s\n", prog, argv[optind], res.msg);

@@ -6,6 +6,8 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config git
 	libfuse3-dev fuse3 liburing-dev libndctl-dev libdaxctl-dev ndctl daxctl libcmocka-dev
+	# mkfs.pmemfs refuses to overwrite another file system (libblkid)
+	libblkid-dev
 	# the references the tests and benchmarks compare against
 	libpmem-dev libpmemobj-dev libpmemblk-dev libpmemlog-dev pmdk-tools
 	# sanitizers and fuzzing
@@ -14,6 +16,8 @@ PKGS=(
 	valgrind
 	# tools the integration tests drive
 	attr rsync sqlite3 fio acl file psmisc
+	# mkfs_foreign.sh makes an ext4 to refuse (mkswap and blkid: util-linux)
+	e2fsprogs
 	# bench/fs/run.sh draws its plot with it
 	gnuplot-nox
 	# tests/devdax: a qemu VM with an emulated NVDIMM (the kernel is downloaded, not installed)
