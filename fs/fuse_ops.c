@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "badblocks.h"
@@ -421,18 +424,53 @@ static int check_delete(fuse_req_t req, fuse_ino_t parent, const char *name)
 	return ret;
 }
 
+/*
+ * The space of a removed file comes back with the FORGET the kernel sends
+ * after the UNLINK, through /dev/fuse, which a statfs on a ring can
+ * overtake (`rm big; df` showed nothing freed).  So a statfs within
+ * FRESH_DELETE_NS of a removal, while unlinked inodes wait to be freed,
+ * waits for them (polled every millisecond) until that window ends.  An
+ * inode held open after an older removal costs a statfs nothing.
+ */
+#define FRESH_DELETE_NS 100000000ull
+
+static _Atomic uint64_t last_delete_ns;
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int note_delete(int ret)
+{
+	if (ret == 0)
+		atomic_store_explicit(&last_delete_ns, monotonic_ns(), memory_order_relaxed);
+	return ret;
+}
+
+static void wait_for_fresh_frees(struct pmfs *fs)
+{
+	uint64_t t0 = atomic_load_explicit(&last_delete_ns, memory_order_relaxed);
+
+	while (t0 && pmfs_orphans_pending(fs) && monotonic_ns() - t0 < FRESH_DELETE_NS)
+		usleep(1000);
+}
+
 static void pmfs_fuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	int ret = check_delete(req, parent, name);
 
-	reply_status(req, ret < 0 ? ret : pmfs_unlink(req_fs(req), parent, name));
+	reply_status(req, ret < 0 ? ret : note_delete(pmfs_unlink(req_fs(req), parent, name)));
 }
 
 static void pmfs_fuse_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	int ret = check_delete(req, parent, name);
 
-	reply_status(req, ret < 0 ? ret : pmfs_rmdir(req_fs(req), parent, name));
+	reply_status(req, ret < 0 ? ret : note_delete(pmfs_rmdir(req_fs(req), parent, name)));
 }
 
 static void pmfs_fuse_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -463,7 +501,7 @@ static void pmfs_fuse_rename(fuse_req_t req, fuse_ino_t parent, const char *name
 		pmfs_caller_done(&c);
 	}
 	if (ret == 0)
-		ret = pmfs_rename(req_fs(req), parent, name, newparent, newname, flags);
+		ret = note_delete(pmfs_rename(req_fs(req), parent, name, newparent, newname, flags));
 	reply_status(req, ret);
 }
 
@@ -869,9 +907,11 @@ static void pmfs_fuse_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void pmfs_fuse_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs st;
-	int ret = pmfs_statfs(req_fs(req), &st);
+	int ret;
 
 	(void)ino;
+	wait_for_fresh_frees(req_fs(req));
+	ret = pmfs_statfs(req_fs(req), &st);
 	if (ret < 0)
 		reply_status(req, ret);
 	else

@@ -7,8 +7,8 @@
 #   names the kernel cached in it): the invalidation waits for the lock the
 #   chmod holds until its reply, so a ring's thread must not send it;
 # - punching a hole in a cached file: page invalidation, likewise;
-# - rm, then an immediate write into the freed space: the space comes
-#   back with a FORGET on /dev/fuse, which the write on a ring can overtake
+# - rm, then at once df, or a write into the freed space: the space comes
+#   back with a FORGET on /dev/fuse, which a request on a ring can overtake
 #   (PMEMFS_TEST_FORGET_DELAY_MS makes the FORGET late every time);
 # - polling (-o spin): after a reply a queue thread looks for the next
 #   request before it sleeps; the daemon's unmount log says how many
@@ -80,6 +80,14 @@ workload() { # $1: what is mounted, for messages
 	assert_eq "$1: the punched range reads as zeros" \
 		"$(head -c 16384 /dev/zero | md5sum)" \
 		"$(dd if="$MNT/holes" bs=4096 skip=2 count=4 2>/dev/null | md5sum)"
+
+	# rm, then at once df: the space is back (statfs waits for the FORGET)
+	head -c $((16 << 20)) /dev/zero >"$MNT/df-me"
+	used1=$(df --output=used -B1 "$MNT" | tail -n 1)
+	rm "$MNT/df-me"
+	used2=$(df --output=used -B1 "$MNT" | tail -n 1)
+	[ $((used1 - used2)) -ge $((16 << 20)) ] ||
+		fail "$1: df right after rm of 16 MiB: used dropped by $((used1 - used2))"
 
 	# rm, then at once a write that needs the freed space
 	for i in 1 2 3 4 5; do
