@@ -18,6 +18,23 @@
 
 #include "foreign_fs.h"
 
+/* A probe of fd for superblocks and partition tables; NULL (fd closed)
+ * if libblkid cannot read it. */
+static blkid_probe new_probe(int fd)
+{
+	blkid_probe pr = blkid_new_probe();
+
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) != 0) {
+		if (pr)
+			blkid_free_probe(pr);
+		close(fd);
+		return NULL;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_enable_partitions(pr, 1);
+	return pr;
+}
+
 static void describe(char *what, size_t what_size, const char *type, const char *usage)
 {
 	if (strcmp(usage, "filesystem") == 0)
@@ -45,16 +62,10 @@ int pmfs_foreign_signature(const char *path, char *what, size_t what_size)
 		close(fd);
 		return 0;
 	}
-	pr = blkid_new_probe();
-	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) != 0) {
-		if (pr)
-			blkid_free_probe(pr);
-		close(fd);
+	pr = new_probe(fd);
+	if (!pr)
 		return -EIO;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
-	blkid_probe_enable_partitions(pr, 1);
 	/* 0: one signature found; 1: none; -2: several (ambiguous), also a no */
 	switch (blkid_do_safeprobe(pr)) {
 	case 0:
@@ -94,16 +105,10 @@ int pmfs_wipe_foreign(const char *path)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	pr = blkid_new_probe();
-	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) != 0) {
-		if (pr)
-			blkid_free_probe(pr);
-		close(fd);
+	pr = new_probe(fd);
+	if (!pr)
 		return -EIO;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC);
-	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
 	while (ret == 0 && blkid_do_probe(pr) == 0)
 		if (blkid_do_wipe(pr, 0) != 0)
