@@ -87,7 +87,15 @@ int pmfs_fuse_set_readahead(const char *realmnt, unsigned kib)
 	return ok ? 0 : -1;
 }
 
-/* ENOTCONN: a daemon died under this mount; say how to clear it. */
+/* ENOTCONN, or ECONNABORTED when the kernel tore the connection down
+ * itself (seen after a SIGKILL with io_uring queues): a daemon died under
+ * this mount. */
+static bool dead_daemon_errno(int err)
+{
+	return err == ENOTCONN || err == ECONNABORTED;
+}
+
+/* Says how to clear a mount whose daemon died. */
 static void log_dead_daemon(const char *mountpoint)
 {
 	pmfs_fuse_log(PMFS_LOG_ERR,
@@ -103,7 +111,7 @@ int pmfs_fuse_check_mountpoint(const char *mountpoint)
 	struct stat st;
 
 	if (stat(mountpoint, &st) != 0) {
-		if (errno == ENOTCONN)
+		if (dead_daemon_errno(errno))
 			log_dead_daemon(mountpoint);
 		else
 			pmfs_fuse_log(PMFS_LOG_ERR, "cannot mount on %s: %s", mountpoint,
@@ -121,7 +129,7 @@ int pmfs_fuse_check_mountpoint(const char *mountpoint)
 	if (find_mount(real, fstype, sizeof(fstype), dev, sizeof(dev))) {
 		/* stat() may be answered from the kernel's attribute cache;
 		 * statfs() always asks the daemon, so it finds a dead one. */
-		if (statfs(real, &sfs) != 0 && errno == ENOTCONN)
+		if (statfs(real, &sfs) != 0 && dead_daemon_errno(errno))
 			log_dead_daemon(mountpoint);
 		else
 			pmfs_fuse_log(PMFS_LOG_ERR,
