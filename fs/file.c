@@ -345,12 +345,14 @@ ssize_t pmfs_write_src(struct pmfs *fs, pmfs_ino_t ino, const struct pmfs_wsrc *
 		return -EROFS;
 	if (off < 0)
 		return -EINVAL;
-	/* before the write, as the kernel's file_remove_privs (xattr.c) */
-	if (len > 0 && (err = pmfs_kill_capability(fs, ino)) < 0)
-		return err;
 	err = pmfs_iget(fs, ino, &node);
 	if (err)
 		return err;
+	/* before the write, as the kernel's file_remove_privs (xattr.c) */
+	if (len > 0 && (err = pmfs_kill_capability(fs, node)) < 0) {
+		pmfs_iput(fs, node);
+		return err;
+	}
 	pmfs_node_wrlock(node);
 	err = check_regular(pmfs_inode_get(fs, ino));
 	if (!err)

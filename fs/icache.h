@@ -92,6 +92,9 @@ void pmfs_touch_mc(struct pmfs_inode *si); /* mtime = ctime = now */
 /* Clears S_ISUID, and S_ISGID when S_IXGRP is set, of a non-directory: what
  * the kernel does on write, truncate and chown. */
 void pmfs_kill_suidgid(struct pmfs_inode *si);
+/* Removes security.capability if the file has one, as every write does
+ * (xattr.c).  The caller holds a reference to node, not its lock. */
+int pmfs_kill_capability(struct pmfs *fs, struct pmfs_node *node);
 void pmfs_touch_c(struct pmfs_inode *si);  /* ctime = now */
 void pmfs_inode_to_stat(pmfs_ino_t ino, const struct pmfs_inode *di, struct stat *st);
 static inline uint8_t pmfs_mode_to_dtype(uint32_t mode)

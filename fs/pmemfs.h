@@ -165,7 +165,5 @@ int pmfs_setxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, const void 
 ssize_t pmfs_getxattr(struct pmfs *fs, pmfs_ino_t ino, const char *name, void *buf, size_t size);
 ssize_t pmfs_listxattr(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size);
 int pmfs_removexattr(struct pmfs *fs, pmfs_ino_t ino, const char *name);
-/* Removes security.capability if the file has one (every write does). */
-int pmfs_kill_capability(struct pmfs *fs, pmfs_ino_t ino);
 
 #endif /* PMEMFS_H */

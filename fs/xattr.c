@@ -341,42 +341,38 @@ ssize_t pmfs_listxattr(struct pmfs *fs, pmfs_ino_t ino, char *buf, size_t size)
  * kernel removes it itself (a REMOVEXATTR before the first WRITE); a
  * direct write (FOPEN_DIRECT_IO) leaves it to the file system under
  * FUSE_HANDLE_KILLPRIV_V2, so every write checks.  Most files have no
- * xattr block: one load (the pointer is read unlocked; a setxattr racing
- * with the write may land either side of it, as with the kernel's check).
- * Otherwise the block is searched under the read lock and only a
- * capability found is removed (its own tx).
+ * xattr block: one load, under the caller's reference to the node (the
+ * pointer is read unlocked; a setxattr racing with the write may land
+ * either side of it, as with the kernel's check).  Otherwise the block is
+ * searched under the read lock and only a capability found is removed
+ * (its own tx).  The caller must not hold the node's lock.
  *
  * Crash: the removal commits before the write's data, as the kernel's
  * order is; a crash between leaves the file without its capability and
  * without the new data, never the new data with the old capability.
  */
-int pmfs_kill_capability(struct pmfs *fs, pmfs_ino_t ino)
+int pmfs_kill_capability(struct pmfs *fs, struct pmfs_node *node)
 {
 	static const char cap[] = "capability";
-	struct pmfs_node *node;
+	const struct pmfs_inode *di = pmfs_inode_get(fs, node->ino);
 	struct xent e;
 	int64_t xb;
 	bool found;
 	int err;
 
-	err = pmfs_iget(fs, ino, &node);
-	if (err)
-		return err;
-	if (!pmfs_inode_get(fs, ino)->xattr_block) {
-		pmfs_iput(fs, node);
+	/* the type never changes; a write to anything else fails after this */
+	if (!S_ISREG(di->mode) || !di->xattr_block)
 		return 0;
-	}
 	pmfs_node_rdlock(node);
-	xb = xattr_block_of(fs, ino);
+	xb = xattr_block_of(fs, node->ino);
 	found = xb > 0 && find_entry(pmfs_block(fs, (uint64_t)xb), PMFS_XATTR_SECURITY, cap,
 				     sizeof(cap) - 1, &e);
 	pmfs_node_unlock(node);
-	pmfs_iput(fs, node);
 	if (xb < 0)
 		return (int)xb;
 	if (!found)
 		return 0;
-	err = pmfs_removexattr(fs, ino, "security.capability");
+	err = pmfs_removexattr(fs, node->ino, "security.capability");
 	return err == -ENODATA ? 0 : err; /* another writer took it first */
 }
 
