@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "badblocks.h"
@@ -22,6 +21,7 @@
 #include "fuse_logging.h"
 #include "fuse_dmap.h"
 #include "fuse_ops.h"
+#include "monotonic.h"
 #include "perm.h"
 
 _Static_assert(FUSE_ROOT_ID == PMFS_ROOT_INO, "root inode numbers agree");
@@ -424,39 +424,14 @@ static int check_delete(fuse_req_t req, fuse_ino_t parent, const char *name)
 	return ret;
 }
 
-/*
- * The space of a removed file comes back with the FORGET the kernel sends
- * after the UNLINK, through /dev/fuse, which a statfs on a ring can
- * overtake (`rm big; df` showed nothing freed).  So a statfs within
- * FRESH_DELETE_NS of a removal, while unlinked inodes wait to be freed,
- * waits for them (polled every millisecond) until that window ends.  An
- * inode held open after an older removal costs a statfs nothing.
- */
-#define FRESH_DELETE_NS 100000000ull
-
+/* Set at each removal; see wait_for_fresh_frees(). */
 static _Atomic uint64_t last_delete_ns;
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int note_delete(int ret)
 {
 	if (ret == 0)
-		atomic_store_explicit(&last_delete_ns, monotonic_ns(), memory_order_relaxed);
+		atomic_store_explicit(&last_delete_ns, pmfs_monotonic_ns(), memory_order_relaxed);
 	return ret;
-}
-
-static void wait_for_fresh_frees(struct pmfs *fs)
-{
-	uint64_t t0 = atomic_load_explicit(&last_delete_ns, memory_order_relaxed);
-
-	while (t0 && pmfs_orphans_pending(fs) && monotonic_ns() - t0 < FRESH_DELETE_NS)
-		usleep(1000);
 }
 
 static void pmfs_fuse_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -600,23 +575,44 @@ static void pmfs_fuse_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 }
 
 /*
- * ENOSPC while unlinked inodes wait to be freed: rm(1) returns when UNLINK
- * is answered, and the space comes back with the FORGET the kernel sends
- * after it, through /dev/fuse, while the next WRITE may arrive first by
- * io_uring (fuse_uring.c).  So before giving up, wait for those frees: up
- * to 100 ms, polled every millisecond.  An inode held open after unlink
- * keeps the list non-empty, which costs its ENOSPC that wait.  True: try
- * again.
+ * The space of a removed file comes back with the FORGET the kernel sends
+ * after the UNLINK (rm(1) returns when the UNLINK is answered), through
+ * /dev/fuse, which a request on a ring (fuse_uring.c) can overtake.  Two
+ * kinds of request wait for those frees, 1 ms at a time:
+ * - a create, write or fallocate that got ENOSPC, up to 100 ms, then tries
+ *   again (an inode held open after unlink keeps the list non-empty, which
+ *   costs its ENOSPC that wait);
+ * - a statfs within FRESH_DELETE_NS of a removal, until that window ends
+ *   (`rm big; df` showed nothing freed); an inode held open after an older
+ *   removal costs a statfs nothing.
+ * True if there was something to wait for (and 1 ms went by).
  */
 #define SPACE_WAIT_TRIES 100
+#define FRESH_DELETE_NS 100000000ull
 
-static bool wait_for_space(struct pmfs *fs, long ret, unsigned *tries)
+static bool wait_a_moment_for_frees(struct pmfs *fs)
 {
-	if (ret != -ENOSPC || *tries >= SPACE_WAIT_TRIES || !pmfs_orphans_pending(fs))
+	if (!pmfs_orphans_pending(fs))
 		return false;
-	(*tries)++;
 	usleep(1000);
 	return true;
+}
+
+/* True: try again. */
+static bool wait_for_space(struct pmfs *fs, long ret, unsigned *tries)
+{
+	if (ret != -ENOSPC || *tries >= SPACE_WAIT_TRIES || !wait_a_moment_for_frees(fs))
+		return false;
+	(*tries)++;
+	return true;
+}
+
+static void wait_for_fresh_frees(struct pmfs *fs)
+{
+	uint64_t t0 = atomic_load_explicit(&last_delete_ns, memory_order_relaxed);
+
+	while (t0 && pmfs_monotonic_ns() - t0 < FRESH_DELETE_NS && wait_a_moment_for_frees(fs))
+		;
 }
 
 static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

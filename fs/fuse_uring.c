@@ -57,13 +57,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "badblocks.h"
 #include "fuse_io.h"
 #include "fuse_logging.h"
 #include "fuse_uring.h"
+#include "monotonic.h"
 
 /* ---- Linux 6.14 uapi (include/uapi/linux/fuse.h), not in Debian 12's --- */
 #define URING_IN_OUT_HEADER_SZ 128
@@ -573,14 +573,6 @@ static bool wait_for_go(struct ring_queue *q)
 	return go;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * A yield that took longer than this gave the CPU to something other than
  * the caller's next request (a caller hands over its next request within
@@ -606,7 +598,7 @@ static uint64_t now_ns(void)
  */
 static bool poll_ring(struct ring_queue *q)
 {
-	uint64_t t = now_ns(), end, before;
+	uint64_t t = pmfs_monotonic_ns(), end, before;
 
 	if (t < q->no_poll_until)
 		return false;
@@ -618,7 +610,7 @@ static bool poll_ring(struct ring_queue *q)
 			return true;
 		before = t;
 		sched_yield();
-		t = now_ns();
+		t = pmfs_monotonic_ns();
 		if (t - before > CONTENDED_NS) {
 			q->no_poll_until = t + CONTENDED_BACKOFF_NS;
 			atomic_fetch_add_explicit(&U.poll_pauses, 1, memory_order_relaxed);
