@@ -66,7 +66,7 @@ int pmfs_foreign_signature(const char *path, char *what, size_t what_size)
 	if (!pr)
 		return -EIO;
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
-	/* 0: one signature found; 1: none; -2: several (ambiguous), also a no */
+	/* 0: one signature found; 1: none; -2: several (ambiguous), refused too */
 	switch (blkid_do_safeprobe(pr)) {
 	case 0:
 		if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0) {
