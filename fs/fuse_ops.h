@@ -26,7 +26,7 @@ struct pmfs_fuse {
 	bool single_user;	  /* no allow_other: every caller has the mounter's uid */
 	uid_t mounter;		  /* the daemon's uid */
 	bool one_thread;	  /* -s: no second thread to serve requests */
-	bool direct_io;		  /* read-only and write-only opens bypass the page cache */
+	bool direct_io;		  /* opens bypass the page cache (set_direct_io) */
 	double attr_timeout;  /* seconds the kernel may cache attributes */
 	double entry_timeout; /* ... names, and negative lookups */
 	unsigned max_write;   /* negotiated in init, for the log */

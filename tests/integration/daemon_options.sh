@@ -37,20 +37,30 @@ before=$(grep -c "opcode: READ" "$DAEMON_LOG" || true)
 dd if="$MNT/big" of=/dev/null bs=4M count=1 iflag=direct status=none
 reads=$(( $(grep -c "opcode: READ" "$DAEMON_LOG") - before ))
 assert_eq "READ requests for one 4 MiB O_DIRECT read()" 4 "$reads"
-# A write-only open writes past the page cache: 1 MiB from dd's page-aligned
-# buffer to file offset 100 is one WRITE (the buffer's 256 pages); through
-# the page cache it would be two (the file range touches 257 pages).
+# Which opens write past the page cache: 1 MiB from dd's page-aligned
+# buffer to file offset 100 is one WRITE (the buffer's 256 pages) direct,
+# two through the page cache (the file range touches 257 pages).
+# $1: the file; $2: wo (dd's write-only open) or rw (a read-write open,
+# made by the shell and handed to dd as its output).
 unaligned_write_requests() {
 	local before
 	before=$(grep -c "opcode: WRITE" "$DAEMON_LOG" || true)
-	dd if=/dev/zero of="$MNT/unaligned" bs=1M count=1 seek=100 oflag=seek_bytes status=none ||
-		fail "dd to offset 100 failed"
+	if [ "$2" = rw ]; then
+		dd if=/dev/zero bs=1M count=1 seek=100 oflag=seek_bytes conv=notrunc status=none 1<>"$1"
+	else
+		dd if=/dev/zero of="$1" bs=1M count=1 seek=100 oflag=seek_bytes conv=notrunc status=none
+	fi || fail "dd to offset 100 of $1 ($2) failed"
 	echo $(($(grep -c "opcode: WRITE" "$DAEMON_LOG") - before))
 }
-assert_eq "WRITE requests for 1 MiB at offset 100 on a write-only open" 1 "$(unaligned_write_requests)"
+assert_eq "WRITEs, write-only open" 1 "$(unaligned_write_requests "$MNT/unaligned" wo)"
+assert_eq "WRITEs, read-write open of a new file" 1 "$(unaligned_write_requests "$MNT/rw-new" rw)"
+touch "$MNT/rw-empty"
+assert_eq "WRITEs, read-write open of an empty file" 1 "$(unaligned_write_requests "$MNT/rw-empty" rw)"
+assert_eq "WRITEs, read-write open of a file with data" 2 "$(unaligned_write_requests "$MNT/rw-new" rw)"
 unmount_fs
 mount_fs -d -o page_cache
-assert_eq "WRITE requests for 1 MiB at offset 100 with -o page_cache" 2 "$(unaligned_write_requests)"
+assert_eq "WRITEs, write-only open, -o page_cache" 2 "$(unaligned_write_requests "$MNT/unaligned-pc" wo)"
+assert_eq "WRITEs, read-write open of a new file, -o page_cache" 2 "$(unaligned_write_requests "$MNT/rw-new-pc" rw)"
 unmount_fs
 
 # writeback_cache: what fsync returned for survives a SIGKILL.

@@ -6,11 +6,18 @@
  * descriptor opened with O_DIRECT, which bypasses the page cache, reads
  * them back).
  *
- *   mmap_coherence FILE
+ *   mmap_coherence [--with-data] FILE
+ *
+ * FILE is made anew.  The read-write descriptor everything runs through
+ * opens it empty (pmemfs-fuse serves it past the page cache) or, with
+ * --with-data, after a write-only open gave it its 1 MiB (through the page
+ * cache).  The last line says which way the read-write open went, as
+ * mincore() saw the page its last write added: "cached" or "direct".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,16 +58,25 @@ static void pread_all(int fd, void *buf, size_t len, off_t off, const char *what
 
 int main(int argc, char **argv)
 {
-	unsigned char *map, *rmap, *buf;
+	unsigned char *map, *rmap, *buf, resident;
+	bool with_data = argc == 3 && !strcmp(argv[1], "--with-data");
+	const char *path = argv[argc - 1];
 	int fd, direct, ro, wo;
 
-	if (argc != 2 || !strcmp(argv[1], "--help")) {
-		fprintf(argc == 2 ? stdout : stderr, "usage: mmap_coherence FILE\n");
+	if ((argc != 2 && !with_data) || !strcmp(argv[1], "--help")) {
+		fprintf(argc == 2 ? stdout : stderr, "usage: mmap_coherence [--with-data] FILE\n");
 		return argc == 2 ? 0 : 2;
 	}
-	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (with_data) {
+		wo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (wo < 0 || ftruncate(wo, FILE_SIZE) != 0 || close(wo) != 0)
+			fail("creating %s: %s", path, strerror(errno));
+		fd = open(path, O_RDWR);
+	} else {
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	}
 	if (fd < 0 || ftruncate(fd, FILE_SIZE) != 0)
-		fail("creating %s: %s", argv[1], strerror(errno));
+		fail("creating %s: %s", path, strerror(errno));
 	map = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		fail("mmap MAP_SHARED: %s", strerror(errno));
@@ -81,7 +97,7 @@ int main(int argc, char **argv)
 	/* The same through a read-only open, which pmemfs-fuse serves past
 	 * the page cache (direct_io): the kernel must write the mapped
 	 * store back first.  And such a file can still be mapped shared. */
-	ro = open(argv[1], O_RDONLY);
+	ro = open(path, O_RDONLY);
 	if (ro < 0)
 		fail("open O_RDONLY: %s", strerror(errno));
 	pread_all(ro, buf, 2 * PAGE, 100 * PAGE + 17, "read-only open after mapped store");
@@ -101,11 +117,11 @@ int main(int argc, char **argv)
 	 * kernel must write a dirty mapped page back before, and drop the
 	 * cached pages the write covers after, so that the mapping and the
 	 * read-write open (which caches) see the write and keep the rest. */
-	wo = open(argv[1], O_WRONLY);
+	wo = open(path, O_WRONLY);
 	if (wo < 0)
 		fail("open O_WRONLY: %s", strerror(errno));
-	pread_all(fd, buf, PAGE, 150 * PAGE, "read that caches a page");
-	expect_bytes("cached page before a write-only write", buf, 0, PAGE);
+	pread_all(fd, buf, PAGE, 150 * PAGE, "read that caches a page (if cached)");
+	expect_bytes("page before a write-only write", buf, 0, PAGE);
 	memset(buf, 0x5a, 200);
 	if (pwrite(wo, buf, 200, 150 * PAGE + 100) != 200)
 		fail("pwrite on the write-only open: %s", strerror(errno));
@@ -131,7 +147,7 @@ int main(int argc, char **argv)
 	/* msync must reach the daemon: O_DIRECT reads skip the page cache. */
 	if (msync(map, FILE_SIZE, MS_SYNC) != 0)
 		fail("msync: %s", strerror(errno));
-	direct = open(argv[1], O_RDONLY | O_DIRECT);
+	direct = open(path, O_RDONLY | O_DIRECT);
 	if (direct < 0)
 		fail("open O_DIRECT: %s", strerror(errno));
 	pread_all(direct, buf, 4 * PAGE, 100 * PAGE, "O_DIRECT read after msync");
@@ -148,12 +164,18 @@ int main(int argc, char **argv)
 	map = mmap(NULL, FILE_SIZE + PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		fail("second mmap: %s", strerror(errno));
+	/* The page the write added is in the page cache only if the write
+	 * went through it (and a direct open's mmap dropped the cache). */
+	if (mincore(map + FILE_SIZE, PAGE, &resident) != 0)
+		fail("mincore: %s", strerror(errno));
 	expect_bytes("new mapping of the grown file", map + FILE_SIZE, 0xc3, PAGE);
 	expect_bytes("new mapping keeps earlier stores", map + 100 * PAGE + 17, 0xb2, 2 * PAGE);
 	munmap(map, FILE_SIZE + PAGE);
 	close(direct);
 	close(fd);
 	free(buf);
-	printf("mmap_coherence: mapped stores, read(), write() and msync agree\n");
+	printf("mmap_coherence: mapped stores, read(), write() and msync agree\n"
+	       "read-write open: %s\n",
+	       resident & 1 ? "cached" : "direct");
 	return 0;
 }
