@@ -173,7 +173,10 @@ static int serve(struct pmfs_fuse_args *args, struct pmfs_fuse *pf)
 
 int main(int argc, char **argv)
 {
-	struct pmfs_mount_opts mopts = {.log = pmfs_fuse_core_log};
+	/* umount(8) returns before the old daemon has unmapped the device and
+	 * dropped its lock, so "umount; pmemfs-fuse" found it busy: wait for
+	 * the lock, as mkfs and fsck do. */
+	struct pmfs_mount_opts mopts = {.log = pmfs_fuse_core_log, .busy_wait_ms = 3000};
 	struct pmfs_mount_info info = {0};
 	struct pmfs_fuse_args args;
 	struct pmfs_fuse pf = {0};

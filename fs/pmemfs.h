@@ -40,6 +40,7 @@ struct pmfs_mount_opts {
 	bool read_only;		/* refuse every modification with -EROFS */
 	pmfs_log_fn log;	/* NULL: messages go nowhere */
 	void *log_ctx;
+	unsigned busy_wait_ms;	/* how long a device lock held by another user is retried */
 };
 
 /* What mount found and did; filled by pmfs_mount when info != NULL. */

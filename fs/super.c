@@ -126,7 +126,8 @@ int pmfs_mount(const char *device, const struct pmfs_mount_opts *opts, struct pm
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = pmfs_device_open(device, fs->read_only, &fs->dev_fd, &fs->dev_info);
+	err = pmfs_device_open_wait(device, fs->read_only, opts->busy_wait_ms, &fs->dev_fd,
+				    &fs->dev_info);
 	if (err) {
 		pmfs_logf(fs, PMFS_LOG_ERR, "%s: %s", device, pmfs_device_strerror(err));
 		goto fail;

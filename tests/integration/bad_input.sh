@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Clear refusals: a missing device, a device without pmemfs, a newer format
-# version, a device already in use, a mountpoint that is in use or not a
-# directory.  Each must exit non-zero with a "pmemfs-fuse: ..." message
+# version, a device already in use (after waiting 3 s for its lock), a
+# mountpoint that is in use or not a directory.  Each must exit non-zero with a "pmemfs-fuse: ..." message
 # naming the problem, and leave nothing mounted.
 source "$(dirname "$0")/lib.sh"
 require_fuse
@@ -44,3 +44,13 @@ expect_refusal "mountpoint in use" "mountpoint in use" "$WORK/other.img" "$MNT"
 echo still-works >"$MNT/probe" || fail "the first mount broke after the refused mounts"
 unmount_fs
 fsck_clean
+
+# A device lock held for a moment, as by a daemon still leaving after
+# umount(8) returned, is waited for (up to 3 s), not refused.
+flock -x "$IMG" sleep 1 &
+locker=$!
+sleep 0.2
+mount_fs
+wait "$locker"
+assert_eq "file written before the lock wait" still-works "$(cat "$MNT/probe")"
+unmount_fs
