@@ -258,6 +258,11 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 	sb.uuid[8] = (sb.uuid[8] & 0x3f) | 0x80;
 	sb.mkfs_time = time(NULL);
 	sb.csum = pmfs_super_csum(&sb);
+	if (opts->before_write) {
+		err = opts->before_write(opts->before_write_arg, res->msg, sizeof(res->msg));
+		if (err)
+			goto out;
+	}
 
 	err = pmfs_device_map(fd, &info, false, &base, &is_pmem);
 	if (err) {

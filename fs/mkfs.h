@@ -20,6 +20,12 @@ struct pmfs_mkfs_opts {
 	uint32_t lane_blocks;	/* 0 = by device size */
 	uint64_t device_align;	/* files only: recorded alignment, 0 = 2 MiB */
 	unsigned busy_wait_ms;	/* how long a lock held by another user is retried */
+	/* NULL, or called once every check has passed, before the first byte
+	 * is written (mkfs.pmemfs --force erases another file system's
+	 * signatures there, so a refused mkfs leaves them).  A negative errno
+	 * stops mkfs; the hook writes why into msg. */
+	int (*before_write)(void *arg, char *msg, size_t msg_size);
+	void *before_write_arg;
 };
 
 struct pmfs_mkfs_result {

@@ -63,8 +63,10 @@ int pmfs_foreign_signature(const char *path, char *what, size_t what_size)
 		return 0;
 	}
 	pr = new_probe(fd);
-	if (!pr)
+	if (!pr) {
+		close(fd);
 		return -EIO;
+	}
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE);
 	/* 0: one signature found; 1: none; -2: several (ambiguous), refused too */
 	switch (blkid_do_safeprobe(pr)) {
@@ -106,8 +108,10 @@ int pmfs_wipe_foreign(const char *path)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	pr = new_probe(fd);
-	if (!pr)
+	if (!pr) {
+		close(fd);
 		return -EIO;
+	}
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
 	while (ret == 0 && blkid_do_probe(pr) == 0)

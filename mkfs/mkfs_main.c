@@ -104,30 +104,42 @@ static int list_devdax(void)
 	return 0;
 }
 
+struct foreign {
+	const char *path;
+	char what[128];
+};
+
+/* pmfs_mkfs_opts.before_write: after pmfs_mkfs's own checks, so that a
+ * forced mkfs that is then refused (in use, too small) leaves them. */
+static int wipe_foreign(void *arg, char *msg, size_t msg_size)
+{
+	const struct foreign *f = arg;
+	int err = pmfs_wipe_foreign(f->path);
+
+	if (err)
+		snprintf(msg, msg_size, "erasing the signature of %s: %s", f->what,
+			 strerror(-err));
+	return err;
+}
+
 /*
  * Another file system or a partition table on the target: refused without
- * --force, as mkfs.xfs does; with it, its signatures are erased first.
- * (A pmemfs is fs/mkfs.c's check.)  False: go on and format.
+ * --force, as mkfs.xfs does; with it, its signatures are erased (by
+ * wipe_foreign, through opts).  A pmemfs is fs/mkfs.c's check.  False: go
+ * on and format.
  */
-static bool refuse_foreign(const char *path, bool force)
+static bool refuse_foreign(struct foreign *f, struct pmfs_mkfs_opts *opts)
 {
-	char what[128];
-	int err;
-
-	if (pmfs_foreign_signature(path, what, sizeof(what)) <= 0)
+	if (pmfs_foreign_signature(f->path, f->what, sizeof(f->what)) <= 0)
 		return false; /* none, or unreadable: pmfs_mkfs says why */
-	if (!force) {
+	if (!opts->force) {
 		fprintf(stderr,
 			"%s: formatting %s failed: it holds %s; use --force to overwrite it\n",
-			prog, path, what);
+			prog, f->path, f->what);
 		return true;
 	}
-	err = pmfs_wipe_foreign(path);
-	if (err) {
-		fprintf(stderr, "%s: formatting %s failed: erasing the signature of %s: %s\n", prog,
-			path, what, strerror(-err));
-		return true;
-	}
+	opts->before_write = wipe_foreign;
+	opts->before_write_arg = f;
 	return false;
 }
 
@@ -183,6 +195,7 @@ int main(int argc, char **argv)
 	};
 	/* umount returns before the daemon lets go of the device: give it 3 s */
 	struct pmfs_mkfs_opts opts = {.busy_wait_ms = 3000};
+	struct foreign foreign;
 	struct pmfs_mkfs_result res;
 	uint64_t v;
 	int c, err;
@@ -248,7 +261,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: expected one DEVICE or FILE (see --help)\n", prog);
 		return 1;
 	}
-	if (refuse_foreign(argv[optind], opts.force))
+	foreign.path = argv[optind];
+	if (refuse_foreign(&foreign, &opts))
 		return 1;
 	err = pmfs_mkfs(argv[optind], &opts, &res);
 	if (err) {

@@ -3,7 +3,8 @@
 # holds ext4 or a swap signature is refused without --force and left as it
 # was; with --force the old signatures are erased (blkid finds nothing, as
 # after wipefs, also where pmemfs writes nothing), and the result mounts,
-# keeps data and checks clean.
+# keeps data and checks clean.  A forced mkfs refused for another reason
+# (a bad label, the image in use) erases nothing.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 setup_fs 64M
@@ -27,7 +28,20 @@ mkswap "$IMG" >/dev/null 2>&1 || fail "mkswap $IMG"
 refused swap "a swap signature"
 assert_eq "type of the image after the refusal" swap "$(blkid_type "$IMG")"
 
+# a forced mkfs refused for another reason leaves the old file system
 mkfs.ext4 -qF "$IMG" || fail "mkfs.ext4 $IMG"
+"$MKFS_PMEMFS" --force --label "$(printf 'x%.0s' $(seq 300))" "$IMG" >/dev/null 2>&1 &&
+	fail "mkfs.pmemfs --force with a 300-byte label succeeded"
+assert_eq "type of the image after a forced mkfs with a bad label" ext4 "$(blkid_type "$IMG")"
+flock -x "$IMG" sleep 5 &
+locker=$!
+sleep 0.2
+status=0; out=$("$MKFS_PMEMFS" --force "$IMG" 2>&1) || status=$?
+wait "$locker" # mkfs gave up after 3 s; the lock goes at 5 s
+assert_eq "exit status of a forced mkfs of a locked image" 1 "$status"
+case "$out" in *"in use"*) ;; *) fail "forced mkfs of a locked image: got: $out" ;; esac
+assert_eq "type of the image after a forced mkfs of a locked image" ext4 "$(blkid_type "$IMG")"
+
 "$MKFS_PMEMFS" --force "$IMG" >"$WORK/mkfs.log" 2>&1 || fail "mkfs.pmemfs --force over ext4: $(cat "$WORK/mkfs.log")"
 assert_eq "signatures blkid finds after mkfs --force over ext4" "" "$(blkid_type "$IMG")"
 
