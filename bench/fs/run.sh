@@ -18,7 +18,8 @@ repo=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$repo/build-fsbench}
 out=${OUT_DIR:-/tmp/pmemfs-fsbench}
 seq_mib=1024       # sequential file size
-writer_mib=512     # per writer in the 1-vs-2 writers test
+writer_mib=512     # file per writer in the 1-vs-2 writers test...
+writer_secs=3      # ...written over and over for this long
 runtime=10         # seconds of each random workload
 nfiles=50000       # metadata workload
 image_size=4G      # pmemfs emulated device in /dev/shm
@@ -329,9 +330,11 @@ wl_writers() {
 		# fio's file names; made beforehand, as for wl_seqwrite
 		: >"$m/w$n.0.0" || return 1
 		[ $n = 1 ] || : >"$m/w$n.1.0" || return 1
+		# time-based: one 512 MiB pass took pmemfs 0.1 s, where fio's
+		# start-up skew between two jobs moved the ratio 1.2x-2x
 		fio_job "$j" --name="w$n" --directory="$m" --rw=write --bs=1M \
 			--size="${writer_mib}M" --numjobs="$n" --group_reporting \
-			--end_fsync=1 || return 1
+			--time_based --runtime="$writer_secs" --end_fsync=1 || return 1
 		echo "w$n $(fio_get "$j" write bw_bytes)"
 		rm -f "$m/w$n".*
 	done
