@@ -231,15 +231,9 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 		err = -EEXIST;
 		goto out;
 	}
-	if (opts->size != 0) {
-		if (ftruncate(fd, (off_t)opts->size) < 0) {
-			err = -errno;
-			snprintf(res->msg, sizeof(res->msg), "cannot size %s: %s", path,
-				 strerror(-err));
-			goto out;
-		}
+	/* The geometry first: a refused --size must not have shrunk the file. */
+	if (opts->size != 0)
 		info.size = opts->size & ~(uint64_t)(PMFS_BLOCK_SIZE - 1);
-	}
 	err = pmfs_mkfs_geometry(info.size,
 				 info.is_devdax	      ? info.align
 				 : opts->device_align ? opts->device_align
@@ -247,6 +241,11 @@ int pmfs_mkfs(const char *path, const struct pmfs_mkfs_opts *opts, struct pmfs_m
 				 opts, &sb, res->msg, sizeof(res->msg));
 	if (err)
 		goto out;
+	if (opts->size != 0 && ftruncate(fd, (off_t)opts->size) < 0) {
+		err = -errno;
+		snprintf(res->msg, sizeof(res->msg), "cannot size %s: %s", path, strerror(-err));
+		goto out;
+	}
 	if (opts->label)
 		strncpy(sb.label, opts->label, PMFS_LABEL_MAX - 1);
 	if (getrandom(sb.uuid, sizeof(sb.uuid), 0) != (ssize_t)sizeof(sb.uuid)) {

@@ -52,6 +52,20 @@ static void mkfs_refuses_too_small(void **state)
 		fail_msg("mkfs of 64 KiB: expected -ENOSPC, got %d (%s)", err, res.msg);
 	assert_non_null(strstr(res.msg, "too small"));
 	assert_int_equal(access(path, F_OK), -1); /* the file it made is gone */
+
+	/* An existing file keeps its size when --size is refused. */
+	{
+		struct stat st;
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, 8 * 1024 * 1024), 0);
+		close(fd);
+		assert_int_equal(pmfs_mkfs(path, &opts, &res), -ENOSPC);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 8 * 1024 * 1024);
+		unlink(path);
+	}
 }
 
 static void mkfs_refuses_existing_fs_without_force(void **state)
