@@ -18,7 +18,7 @@ struct pmfs_fuse_args {
 	int writeback_cache;
 	int default_permissions; /* the kernel checks permissions, not perm.c */
 	int no_uring;		 /* serve /dev/fuse only, never io_uring */
-	int page_cache;		 /* read-only/write-only opens use the page cache too */
+	int page_cache;		 /* every open uses the page cache (no direct_io) */
 	char *spin_arg;		 /* -o spin=, as given */
 	unsigned spin_us;	 /* io_uring queues poll this long after a reply */
 	int allow_other;	 /* -o allow_other or allow_root: other users come in */

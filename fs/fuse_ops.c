@@ -545,9 +545,18 @@ static void set_direct_io(const struct pmfs_fuse *pf, fuse_ino_t ino, struct fus
 }
 
 /*
- * The daemon is the only writer of the device, so the page cache stays
- * valid across opens (keep_cache); direct maps invalidate it explicitly.
+ * The open flags of OPEN and CREATE.  The daemon is the only writer of the
+ * device, so the page cache stays valid across opens (keep_cache); direct
+ * maps invalidate it explicitly.
  */
+static void set_open_flags(struct pmfs_fuse *pf, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fi->fh = 0;
+	fi->keep_cache = 1;
+	pmfs_fuse_dmap_open(pf, ino, fi);
+	set_direct_io(pf, ino, fi);
+}
+
 static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct pmfs_fuse *pf = req_fuse(req);
@@ -570,10 +579,7 @@ static int open_file(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (kill)
 			kernel_forget_attrs(req, ino);
 	}
-	fi->fh = 0;
-	fi->keep_cache = 1;
-	pmfs_fuse_dmap_open(pf, ino, fi);
-	set_direct_io(pf, ino, fi);
+	set_open_flags(pf, ino, fi);
 	return 0;
 }
 
@@ -648,10 +654,7 @@ static void pmfs_fuse_create(fuse_req_t req, fuse_ino_t parent, const char *name
 		reply_status(req, ret);
 		return;
 	}
-	fi->fh = 0;
-	fi->keep_cache = 1;
-	pmfs_fuse_dmap_open(pf, st.st_ino, fi);
-	set_direct_io(pf, st.st_ino, fi);
+	set_open_flags(pf, st.st_ino, fi);
 	fill_entry(pf, &st, &e);
 	e.entry_timeout = timeout;
 	if (fuse_reply_create(req, &e, fi) != 0)

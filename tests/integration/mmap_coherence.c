@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	/* A write-only open writes past the page cache (direct_io): the
 	 * kernel must write a dirty mapped page back before, and drop the
 	 * cached pages the write covers after, so that the mapping and the
-	 * read-write open (which caches) see the write and keep the rest. */
+	 * read-write open (cached or direct) see the write and keep the rest. */
 	wo = open(path, O_WRONLY);
 	if (wo < 0)
 		fail("open O_WRONLY: %s", strerror(errno));
