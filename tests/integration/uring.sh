@@ -145,6 +145,14 @@ if [ -e "$PARAM" ]; then
 	mount_fs
 	taskset -c 0 sh -c 'while :; do :; done' &
 	hog=$!
+	# dd's 2000 reads take some 30 ms: start them only once the hog runs
+	# its loop (taskset has become sh and it has used CPU), or on a busy
+	# machine they could all be over before it starts
+	for _ in $(seq 200); do
+		[ "$(cat "/proc/$hog/comm" 2>/dev/null)" = sh ] &&
+			[ "$(awk '{print $14}' "/proc/$hog/stat")" -gt 0 ] && break
+		sleep 0.01
+	done
 	taskset -c 0 dd if="$MNT/reads" of=/dev/null bs=4k count=2000 2>/dev/null || fail "reading beside a CPU hog failed"
 	kill "$hog"
 	wait "$hog" 2>/dev/null || true
